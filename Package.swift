@@ -1,0 +1,93 @@
+// swift-tools-version:6.1
+// Recap: folders of videos in, captions, summaries and transcripts out, as JSON.
+//
+// One module per concern. The folder layout under Sources/ is the architecture:
+//   CFFmpeg, CWhisper, CTesseract  thin C shims (system libraries found with pkg-config)
+//   Media      probe, frame sampling, audio extraction and chunking (FFmpeg libraries)
+//   Store      the SQLite job store: resumable, exactly-once work (GRDB)
+//   Speech     whisper.cpp in-process: transcripts with timestamps, model conversion
+//   Engine     the multimodal engine boundary, the OpenAI-compatible client, the local default
+//   Pipeline   `recap run`: discovery, stages, prompts, outputs
+//   recap      the command-line interface (swift-argument-parser)
+import PackageDescription
+
+// Development convenience: RECAP_DEV_ONLY=Media,MediaTests,CFFmpeg keeps only the named targets,
+// so one area can build and test while another area's native dependencies are still building.
+// Unset (as in `make`), the whole package builds.
+let devOnly: Set<String>? = Context.environment["RECAP_DEV_ONLY"].map {
+    Set($0.split(separator: ",").map(String.init))
+}
+
+let package = Package(
+    name: "Recap",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "recap", targets: ["recap"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // MARK: C shims
+        .systemLibrary(
+            name: "CFFmpeg",
+            path: "Sources/CFFmpeg",
+            pkgConfig: "libavformat libavcodec libavutil libswscale libswresample",
+            providers: [.apt(["libavcodec-dev", "libavformat-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+        ),
+        .systemLibrary(
+            name: "CWhisper",
+            path: "Sources/CWhisper",
+            pkgConfig: "recap-whisper"  // written by scripts/deps.sh into the cache prefix
+        ),
+        .systemLibrary(
+            name: "CTesseract",
+            path: "Sources/CTesseract",
+            pkgConfig: "tesseract",
+            providers: [.apt(["libtesseract-dev"])]
+        ),
+
+        // MARK: Modules
+        .target(name: "Media", dependencies: ["CFFmpeg"]),
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Speech", dependencies: ["CWhisper", "Media"]),
+        .target(
+            name: "Engine",
+            dependencies: [
+                "Media", "Speech", "CTesseract",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "Pipeline",
+            dependencies: ["Media", "Store", "Engine", "Speech", .product(name: "Yams", package: "Yams")]
+        ),
+        .executableTarget(
+            name: "recap",
+            dependencies: [
+                "Media", "Store", "Speech", "Engine", "Pipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // A tiny worker used by the store's multi-process and kill tests.
+        .executableTarget(name: "StoreTestWorker", dependencies: ["Store"]),
+
+        // MARK: Tests
+        .testTarget(name: "MediaTests", dependencies: ["Media"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "SpeechTests", dependencies: ["Speech", "Media"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Media"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Engine", "Store", "Media"]),
+    ]
+)
+
+if let keep = devOnly {
+    package.targets.removeAll { !keep.contains($0.name) }
+    package.products.removeAll()
+}

@@ -1,0 +1,1 @@
+// The Engine module. See the files beside this one.

@@ -1,0 +1,1 @@
+// The Media module. See the files beside this one.

@@ -1,0 +1,1 @@
+// The Pipeline module. See the files beside this one.

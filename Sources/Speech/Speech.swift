@@ -1,0 +1,1 @@
+// The Speech module. See the files beside this one.

@@ -1,0 +1,1 @@
+// The Store module. See the files beside this one.

@@ -1,0 +1,1 @@
+print("StoreTestWorker: not built yet")

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Recap needs, only those missing, so a second run is instant.
+# Versions are those of Debian bookworm (FFmpeg 5.1, SQLite 3.40, Tesseract 5.3).
+set -euo pipefail
+packages=(
+  pkg-config cmake
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
+  libsqlite3-dev
+  libtesseract-dev tesseract-ocr tesseract-ocr-eng
+  ffmpeg espeak-ng hyperfine time
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+echo "Installing Debian packages: ${missing[*]}"
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
