@@ -5,7 +5,8 @@
 //   CFFmpeg, CWhisper, CTesseract  thin C shims (system libraries found with pkg-config)
 //   Media      probe, frame sampling, audio extraction and chunking (FFmpeg libraries)
 //   Store      the SQLite job store: resumable, exactly-once work (GRDB)
-//   Speech     whisper.cpp in-process: transcripts with timestamps, model conversion
+//   Speech     whisper.cpp in-process: transcripts with timestamps, speech gating
+//   Models     the local models: pinned PyPI downloads into the cache, conversion, checksums
 //   Engine     the multimodal engine boundary, the OpenAI-compatible client, the local default
 //   Pipeline   `recap run`: discovery, stages, prompts, outputs
 //   recap      the command-line interface (swift-argument-parser)
@@ -55,10 +56,11 @@ let package = Package(
         .target(name: "Media", dependencies: ["CFFmpeg"]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Speech", dependencies: ["CWhisper", "Media"]),
+        .target(name: "Models", dependencies: ["Speech"]),
         .target(
             name: "Engine",
             dependencies: [
-                "Media", "Speech", "CTesseract",
+                "Media", "Speech", "Models", "CTesseract",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -66,12 +68,12 @@ let package = Package(
         ),
         .target(
             name: "Pipeline",
-            dependencies: ["Media", "Store", "Engine", "Speech", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Media", "Store", "Engine", "Speech", "Models", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "recap",
             dependencies: [
-                "Media", "Store", "Speech", "Engine", "Pipeline",
+                "Media", "Store", "Speech", "Models", "Engine", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -81,7 +83,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "SpeechTests", dependencies: ["Speech", "Media"]),
+        .testTarget(name: "SpeechTests", dependencies: ["Speech", "Models", "Media"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Media"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Engine", "Store", "Media"]),
     ]

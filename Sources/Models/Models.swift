@@ -1,0 +1,1 @@
+// The Models module. See the files beside this one.
