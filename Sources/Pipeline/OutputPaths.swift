@@ -1,0 +1,132 @@
+import Foundation
+
+/// Where a media file's outputs go: `--out` mirroring the input tree. Every path is built from
+/// sanitized components and checked to stay under `--out`; nothing from an input name can escape it.
+public struct OutputPaths: Sendable {
+    public let root: URL
+
+    public init(root: URL) { self.root = root.standardizedFileURL }
+
+    public enum PathError: Error, CustomStringConvertible {
+        case escapes(String)
+        case symlinkInOutput(String)
+        public var description: String {
+            switch self {
+            case .escapes(let p): "refusing to write \(p): it would land outside the output folder"
+            case .symlinkInOutput(let p): "refusing to write through \(p): it is a symbolic link inside the output folder; remove it or choose another --out"
+            }
+        }
+    }
+
+    /// Makes one path component safe: no separators, no `.`/`..`, no control characters, no leading dot
+    /// (outputs are never hidden), and at most 200 bytes so suffixes still fit the 255-byte name limit.
+    public static func sanitize(_ component: String) -> String {
+        var s = String(component.unicodeScalars.map { c -> Character in
+            if c == "/" || c == "\\" || c.value < 0x20 || c.value == 0x7f { return "_" }
+            return Character(c)
+        })
+        while s.hasPrefix(".") { s.removeFirst() }
+        s = s.trimmingCharacters(in: .whitespaces)
+        if s.isEmpty { s = "_" }
+        while s.utf8.count > 200 { s.removeLast() }
+        return s
+    }
+
+    /// The output folder and base name for a media file at `relativePath` (relative to its input root),
+    /// e.g. `talks/day1/intro.mp4` → (`OUT/talks/day1`, `intro`).
+    public func location(forRelativePath relativePath: String) throws -> (folder: URL, base: String) {
+        let parts = relativePath.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+            .filter { $0 != "." && $0 != ".." }
+        guard let last = parts.last else { throw PathError.escapes(relativePath) }
+        var folder = root
+        for p in parts.dropLast() { folder.appendPathComponent(Self.sanitize(p), isDirectory: true) }
+        let name = (last as NSString).deletingPathExtension
+        let base = Self.sanitize(name.isEmpty ? last : name)
+        try check(folder.appendingPathComponent(base))
+        return (folder, base)
+    }
+
+    /// The full path of one output file, e.g. `intro.recap.json`.
+    public func file(forRelativePath relativePath: String, suffix: String) throws -> URL {
+        let (folder, base) = try location(forRelativePath: relativePath)
+        let url = folder.appendingPathComponent(base + suffix)
+        try check(url)
+        return url
+    }
+
+    /// Refuses a path that is not strictly inside `root`, or that passes through a symlink under `root`
+    /// (an attacker's link inside the output folder would redirect the write).
+    public func check(_ url: URL) throws {
+        let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
+        let path = url.standardizedFileURL.path
+        guard path.hasPrefix(rootPath), path.count > rootPath.count else { throw PathError.escapes(url.path) }
+        var current = root
+        for part in path.dropFirst(rootPath.count).split(separator: "/") {
+            current.appendPathComponent(String(part))
+            var st = stat()
+            if lstat(current.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK {
+                throw PathError.symlinkInOutput(current.path)
+            }
+        }
+    }
+
+    /// The path of a media file relative to the input root it was found under. With several input roots,
+    /// each root's own name is kept as the first component so outputs from different roots cannot collide.
+    public static func relativePath(of file: URL, under root: URL, keepRootName: Bool) -> String {
+        let f = file.standardizedFileURL.path, r = root.standardizedFileURL.path
+        var rel: String
+        if f == r { rel = file.lastPathComponent }
+        else if f.hasPrefix(r.hasSuffix("/") ? r : r + "/") { rel = String(f.dropFirst(r.hasSuffix("/") ? r.count : r.count + 1)) }
+        else { rel = file.lastPathComponent }
+        if keepRootName, f != r { rel = root.lastPathComponent + "/" + rel }
+        return rel
+    }
+}
+
+/// Atomic writes: a temp file in the same folder, then rename. A reader sees the old file or the new one,
+/// never half of one. Temp names carry the writer's pid so a later run can sweep the leftovers of a killed one.
+public enum AtomicFile {
+    static let marker = ".recap-tmp."
+
+    public static func write(_ data: Data, to url: URL) throws {
+        let dir = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent)\(marker)\(getpid()).\(UInt32.random(in: 0...UInt32.max))")
+        guard FileManager.default.createFile(atPath: tmp.path, contents: data) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: tmp.path])
+        }
+        // Flush before the rename so a power cut cannot leave a renamed but empty file.
+        let fd = open(tmp.path, O_RDONLY)
+        if fd >= 0 { fsync(fd); close(fd) }
+        if rename(tmp.path, url.path) != 0 {
+            let err = String(cString: strerror(errno))
+            unlink(tmp.path)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: "rename failed: \(err)"])
+        }
+    }
+
+    public static func copy(from src: URL, to url: URL) throws {
+        try write(Data(contentsOf: src), to: url)
+    }
+
+    /// Removes temp files in `dir` whose writer process is gone. Returns how many were removed.
+    @discardableResult
+    public static func sweep(_ dir: URL) -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return 0 }
+        var removed = 0
+        for name in names {
+            guard let r = name.range(of: marker) else { continue }
+            let pidText = name[r.upperBound...].split(separator: ".").first.map(String.init) ?? ""
+            if let pid = Int32(pidText), pid != getpid(), kill(pid, 0) == 0 { continue }  // writer still alive
+            if pidText == String(getpid()) { continue }
+            if unlink(dir.appendingPathComponent(name).path) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
+    /// Every leftover temp file under `root`, recursively (for tests and `recap run`'s final sweep).
+    public static func leftovers(under root: URL) -> [URL] {
+        guard let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return [] }
+        return e.compactMap { $0 as? URL }.filter { $0.lastPathComponent.contains(marker) }
+    }
+}

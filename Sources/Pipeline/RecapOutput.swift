@@ -1,0 +1,185 @@
+import Foundation
+
+/// `NAME.recap.json`: the document Recap publishes per media file. Its JSON Schema is
+/// `schemas/recap-output.v1.json`; bump `schemaVersion` and add a new schema file on any breaking change.
+public struct RecapOutput: Codable, Sendable, Equatable {
+    public static let currentSchemaVersion = "1.0"
+
+    public var schemaVersion = RecapOutput.currentSchemaVersion
+    public var source: Source
+    public var pipeline: PipelineInfo
+    public var engine: EngineInfo
+    public var transcript: Transcript?
+    public var scenes: [Scene]
+    public var extract: [ExtractSentence]
+    public var results: JSON
+    public var grounding: Grounding
+    /// Field → "measured" (from the media), "model" (generated), "extractive" (copied from the transcript)
+    /// or "derived" (computed from measured parts, e.g. chapters from scene cuts).
+    public var provenance: [String: String]
+    public var files: Files
+    public var timings: [String: Double]
+    public var warnings: [String]
+    public var createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", source, pipeline, engine, transcript, scenes, extract, results
+        case grounding, provenance, files, timings, warnings, createdAt = "created_at"
+    }
+
+    // Written by hand so that a missing transcript is an explicit `null`, as the schema requires.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(schemaVersion, forKey: .schemaVersion)
+        try c.encode(source, forKey: .source)
+        try c.encode(pipeline, forKey: .pipeline)
+        try c.encode(engine, forKey: .engine)
+        if let transcript { try c.encode(transcript, forKey: .transcript) } else { try c.encodeNil(forKey: .transcript) }
+        try c.encode(scenes, forKey: .scenes)
+        try c.encode(extract, forKey: .extract)
+        try c.encode(results, forKey: .results)
+        try c.encode(grounding, forKey: .grounding)
+        try c.encode(provenance, forKey: .provenance)
+        try c.encode(files, forKey: .files)
+        try c.encode(timings, forKey: .timings)
+        try c.encode(warnings, forKey: .warnings)
+        try c.encode(createdAt, forKey: .createdAt)
+    }
+
+    public struct Source: Codable, Sendable, Equatable {
+        public var path: String
+        public var fingerprint: String
+        public var sizeBytes: Int64
+        public var probe: Probe
+        enum CodingKeys: String, CodingKey { case path, fingerprint, sizeBytes = "size_bytes", probe }
+    }
+
+    public struct Probe: Codable, Sendable, Equatable {
+        public var container: String
+        public var durationSeconds: Double
+        public var bitRate: Int64?
+        public var hasVideo: Bool
+        public var hasAudio: Bool
+        public var width: Int?
+        public var height: Int?
+        public var frameRate: Double?
+        public var rotation: Int?
+        public var audioSampleRate: Int?
+        public var audioChannels: Int?
+        public var tags: [String: String]
+        public var chapters: [Chapter]
+
+        enum CodingKeys: String, CodingKey {
+            case container, durationSeconds = "duration_seconds", bitRate = "bit_rate", hasVideo = "has_video"
+            case hasAudio = "has_audio", width, height, frameRate = "frame_rate", rotation
+            case audioSampleRate = "audio_sample_rate", audioChannels = "audio_channels", tags, chapters
+        }
+
+        public struct Chapter: Codable, Sendable, Equatable {
+            public var start: Double
+            public var end: Double
+            public var title: String?
+        }
+
+        public init(container: String, durationSeconds: Double, bitRate: Int64? = nil, hasVideo: Bool, hasAudio: Bool,
+                    width: Int? = nil, height: Int? = nil, frameRate: Double? = nil, rotation: Int? = nil,
+                    audioSampleRate: Int? = nil, audioChannels: Int? = nil, tags: [String: String] = [:], chapters: [Chapter] = []) {
+            self.container = container; self.durationSeconds = durationSeconds; self.bitRate = bitRate
+            self.hasVideo = hasVideo; self.hasAudio = hasAudio; self.width = width; self.height = height
+            self.frameRate = frameRate; self.rotation = rotation; self.audioSampleRate = audioSampleRate
+            self.audioChannels = audioChannels; self.tags = tags; self.chapters = chapters
+        }
+    }
+
+    public struct PipelineInfo: Codable, Sendable, Equatable {
+        public var name: String
+        public var version: Int
+    }
+
+    public struct EngineInfo: Codable, Sendable, Equatable {
+        public var backend: String
+        public var identity: String
+        public var models: [String: String]
+        public var capabilities: [String]
+    }
+
+    public struct Transcript: Codable, Sendable, Equatable {
+        public var language: String?
+        public var model: String
+        public var segments: [Segment]
+        public init(language: String?, model: String, segments: [Segment]) {
+            self.language = language; self.model = model; self.segments = segments
+        }
+        public var text: String { segments.map(\.text).joined(separator: " ") }
+    }
+
+    public struct Segment: Codable, Sendable, Equatable {
+        public var start: Double
+        public var end: Double
+        public var text: String
+        public init(start: Double, end: Double, text: String) { self.start = start; self.end = end; self.text = text }
+    }
+
+    public struct Scene: Codable, Sendable, Equatable {
+        public var index: Int
+        public var start: Double
+        public var end: Double
+        public var frameTime: Double
+        /// What the scene shows. From a vision model when the engine has eyes (`descriptionSource` "model"),
+        /// otherwise a plain statement of measured pixel facts ("measured").
+        public var description: String
+        public var descriptionSource: String
+        public var ocrText: String
+        public var facts: FrameFacts?
+        enum CodingKeys: String, CodingKey {
+            case index, start, end, frameTime = "frame_time", description
+            case descriptionSource = "description_source", ocrText = "ocr_text", facts
+        }
+    }
+
+    public struct FrameFacts: Codable, Sendable, Equatable {
+        public var brightness: Double?
+        public var dominantColors: [String]
+        public var motion: Double?
+        public var sceneScore: Double?
+        enum CodingKeys: String, CodingKey {
+            case brightness, dominantColors = "dominant_colors", motion, sceneScore = "scene_score"
+        }
+        public init(brightness: Double? = nil, dominantColors: [String] = [], motion: Double? = nil, sceneScore: Double? = nil) {
+            self.brightness = brightness; self.dominantColors = dominantColors; self.motion = motion; self.sceneScore = sceneScore
+        }
+    }
+
+    public struct ExtractSentence: Codable, Sendable, Equatable {
+        public var text: String
+        public var start: Double
+        public var score: Double
+    }
+
+    public struct Grounding: Codable, Sendable, Equatable {
+        public var hasSpeech: Bool
+        public var hasOnScreenText: Bool
+        /// Plain words about what the summary rests on, e.g. "No speech and no on-screen text were found; ..."
+        public var note: String
+        enum CodingKeys: String, CodingKey { case hasSpeech = "has_speech", hasOnScreenText = "has_on_screen_text", note }
+    }
+
+    public struct Files: Codable, Sendable, Equatable {
+        public var json: String
+        public var srt: String?
+        public var vtt: String?
+        public var contactSheet: String?
+        enum CodingKeys: String, CodingKey { case json, srt, vtt, contactSheet = "contact_sheet" }
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    static let decoder = JSONDecoder()
+
+    public func encoded() throws -> Data { try Self.encoder.encode(self) }
+    public static func decode(_ data: Data) throws -> RecapOutput { try decoder.decode(RecapOutput.self, from: data) }
+}

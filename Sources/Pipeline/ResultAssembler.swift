@@ -1,0 +1,216 @@
+import Foundation
+
+/// Turns the model's answer into the pipeline's result: fields the media can answer exactly (timestamps,
+/// cover frame, transcript, OCR text) come from measurements, the extractive sentences back up the model's
+/// key points, and the pipeline's limits are enforced by counting, not by trusting the model.
+struct ResultAssembler {
+    let spec: PipelineSpec
+    let evidence: Evidence
+    let extract: [RecapOutput.ExtractSentence]
+
+    var properties: [String: JSON] { spec.resultSchema["properties"]?.object ?? [:] }
+
+    func assemble(_ model: JSON, provenance: inout [String: String]) -> JSON {
+        var r = model.object ?? [:]
+        let props = properties
+        let duration = evidence.probe.durationSeconds
+
+        if props["transcript"] != nil {
+            r["transcript"] = .string(evidence.segments.map { $0.text.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))
+            provenance["results.transcript"] = "measured"
+        }
+        if props["ocr_text"] != nil {
+            r["ocr_text"] = .string(evidence.scenes.map(\.ocrText).filter { !$0.isEmpty }.joined(separator: "\n"))
+            provenance["results.ocr_text"] = "measured"
+        }
+        if props["scenes"] != nil {
+            r["scenes"] = .array(evidence.scenes.map {
+                .object(["start": .number(round3($0.start)), "end": .number(round3($0.end)), "description": .string($0.description)])
+            })
+            provenance["results.scenes"] = evidence.hasModelDescriptions ? "model" : "measured"
+        }
+        if props["cover_frame_time"] != nil {
+            r["cover_frame_time"] = .number(round3(coverFrameTime()))
+            provenance["results.cover_frame_time"] = "measured"
+        }
+        if props["chapters"] != nil {
+            let modelChapters = (r["chapters"]?.array ?? []).filter { !($0["title"]?.string ?? "").isEmpty }
+            r["chapters"] = .array(chapters(model: modelChapters, duration: duration))
+            // Model titles keep "model"; times are always snapped to measured anchors.
+            provenance["results.chapters"] = modelChapters.isEmpty ? "derived" : "model"
+        }
+        if props["key_points"] != nil {
+            var points = (r["key_points"]?.array ?? []).compactMap(\.string).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            let limit = Int(props["key_points"]?["maxItems"]?.number ?? 6)
+            let modelWords = Set(points.flatMap { Extractive.words($0) })
+            var added = false
+            for s in extract where points.count < limit {
+                let w = Set(Extractive.words(s.text))
+                // Add a spoken sentence unless the model's points already carry most of its words.
+                if w.isEmpty || Double(w.intersection(modelWords).count) / Double(w.count) < 0.6 { points.append(s.text); added = true }
+            }
+            r["key_points"] = .array(points.map { .string($0) })
+            if added { provenance["results.key_points"] = points.count == extract.count ? "extractive" : "model+extractive" }
+        }
+        for key in ["tags", "keywords", "hashtags"] where props[key] != nil {
+            var items = (r[key]?.array ?? []).compactMap(\.string)
+            let limit = Int(props[key]?["maxItems"]?.number ?? 8)
+            if items.count < limit {
+                let text = evidence.segments.map(\.text).joined(separator: " ") + " " + evidence.scenes.map(\.ocrText).joined(separator: " ")
+                for w in Extractive.keywords(text, count: limit) where items.count < limit && !items.contains(where: { $0.lowercased().contains(w) }) {
+                    items.append(w)
+                    provenance["results.\(key)"] = "model+extractive"
+                }
+            }
+            if key == "hashtags" {
+                items = items.map { "#" + $0.filter { $0.isLetter || $0.isNumber || $0 == "_" } }.filter { $0.count > 1 }
+            }
+            var seen = Set<String>()
+            r[key] = .array(items.filter { seen.insert($0.lowercased()).inserted }.map { .string($0) })
+        }
+        var result = JSON.object(r)
+        for limit in spec.limits { result = Limits.apply(limit, to: result) }
+        return result
+    }
+
+    /// The frame most likely to read well as a cover: mid-brightness, with text if any, away from the ends.
+    func coverFrameTime() -> Double {
+        let d = max(evidence.probe.durationSeconds, 0.001)
+        guard !evidence.scenes.isEmpty else { return min(d / 3, max(0, d - 0.1)) }
+        return evidence.scenes.max { score($0, d) < score($1, d) }!.frameTime
+    }
+
+    func score(_ s: RecapOutput.Scene, _ d: Double) -> Double {
+        let b = s.facts?.brightness ?? 0.5
+        let position = s.frameTime / d
+        return (1 - abs(b - 0.5) * 2) + (s.ocrText.isEmpty ? 0 : 0.5) - (position < 0.05 || position > 0.95 ? 0.5 : 0)
+    }
+
+    /// Chapters always carry real times: the model's titles if it gave some, placed at scene starts or
+    /// transcript times within the media; otherwise one chapter per scene titled by what was said in it.
+    func chapters(model: [JSON], duration: Double) -> [JSON] {
+        let anchors = (evidence.scenes.map(\.start) + evidence.segments.map(\.start)).filter { $0 >= 0 && $0 <= duration }.sorted()
+        var out: [(Double, String)] = []
+        for c in model {
+            guard let title = c["title"]?.string, !title.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            let t = min(max(c["start"]?.number ?? 0, 0), duration)
+            let snapped = anchors.min { abs($0 - t) < abs($1 - t) } ?? t
+            out.append((snapped, title))
+        }
+        if out.isEmpty {
+            for sc in evidence.scenes {
+                let said = evidence.segments.filter { $0.start >= sc.start && $0.start < sc.end }.map(\.text).joined(separator: " ")
+                let words = said.split(separator: " ").prefix(8).joined(separator: " ")
+                out.append((sc.start, words.isEmpty ? "Scene \(sc.index + 1)" : words))
+            }
+        }
+        var seen = Set<Int>()
+        return out.sorted { $0.0 < $1.0 }.filter { seen.insert(Int($0.0 * 1000)).inserted }
+            .map { .object(["start": .number(round3($0.0)), "title": .string($0.1)]) }
+    }
+}
+
+func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+
+/// Limits from a pipeline's `limits:` list. Paths are dotted, `[]` means every element and
+/// `[key=value]` only the elements whose `key` equals `value`: `posts[platform=x].caption`.
+enum Limits {
+    static func apply(_ limit: PipelineSpec.Limit, to value: JSON) -> JSON {
+        let parts = limit.path.split(separator: ".").map(String.init)
+        return apply(parts[...], limit, value)
+    }
+
+    private static func apply(_ path: ArraySlice<String>, _ limit: PipelineSpec.Limit, _ value: JSON) -> JSON {
+        guard let head = path.first else { return clamp(value, limit) }
+        var key = head, filter: (String, String)? = nil, each = false
+        if let open = head.firstIndex(of: "["), head.hasSuffix("]") {
+            key = String(head[..<open])
+            let inner = head[head.index(after: open)..<head.index(before: head.endIndex)]
+            each = true
+            if let eq = inner.firstIndex(of: "=") { filter = (String(inner[..<eq]), String(inner[inner.index(after: eq)...])) }
+        }
+        guard var obj = value.object, let child = obj[key] else { return value }
+        if each, case .array(let items) = child {
+            obj[key] = .array(items.map { item in
+                if let (k, v) = filter, item[k]?.string != v { return item }
+                return apply(path.dropFirst(), limit, item)
+            })
+        } else if each {
+            return value
+        } else {
+            obj[key] = apply(path.dropFirst(), limit, child)
+        }
+        return .object(obj)
+    }
+
+    static func clamp(_ value: JSON, _ limit: PipelineSpec.Limit) -> JSON {
+        switch value {
+        case .string(let s): return .string(limit.maxChars.map { truncate(s, to: $0) } ?? s)
+        case .array(let a): return .array(limit.maxItems.map { Array(a.prefix($0)) } ?? a)
+        default: return value
+        }
+    }
+
+    /// Cuts at a word boundary and marks the cut with an ellipsis, never exceeding `max` characters.
+    static func truncate(_ s: String, to max: Int) -> String {
+        guard s.count > max else { return s }
+        guard max > 1 else { return String(s.prefix(max)) }
+        let cut = s.prefix(max - 1)
+        let atSpace = cut.lastIndex(of: " ").map { cut[..<$0] } ?? cut
+        let body = (atSpace.count >= max / 2 ? atSpace : cut).trimmingCharacters(in: CharacterSet(charactersIn: " ,;:-"))
+        return body + "…"
+    }
+}
+
+/// Builds values that satisfy a schema when the model cannot be asked (no evidence) or answered badly.
+enum SchemaFiller {
+    static func fill(_ schema: JSON, text: String) -> JSON {
+        if let options = schema["enum"]?.array, let first = options.first { return first }
+        let type = schema["type"]?.string ?? schema["type"]?.array?.first?.string ?? "string"
+        switch type {
+        case "object":
+            var o: [String: JSON] = [:]
+            let props = schema["properties"]?.object ?? [:]
+            for key in schema["required"]?.array?.compactMap(\.string) ?? [] {
+                o[key] = fill(props[key] ?? .object([:]), text: text)
+            }
+            return .object(o)
+        case "array":
+            let min = Int(schema["minItems"]?.number ?? 0)
+            return .array((0..<min).map { _ in fill(schema["items"] ?? .object([:]), text: text) })
+        case "number", "integer": return .number(schema["minimum"]?.number ?? 0)
+        case "boolean": return .bool(false)
+        case "null": return .null
+        default:
+            return .string(schema["maxLength"]?.number.map { Limits.truncate(text, to: Int($0)) } ?? text)
+        }
+    }
+
+    /// Keeps what is valid in `value` and fills or trims the rest to the schema.
+    static func repair(_ value: JSON, schema: JSON, text: String) -> JSON {
+        let validator = SchemaValidator(schema: schema)
+        if validator.isValid(value) { return value }
+        let type = schema["type"]?.string
+        switch (type, value) {
+        case ("object", .object(var o)):
+            let props = schema["properties"]?.object ?? [:]
+            if case .bool(false) = schema["additionalProperties"] ?? .null { o = o.filter { props[$0.key] != nil } }
+            for (k, v) in o { if let p = props[k] { o[k] = repair(v, schema: p, text: text) } }
+            for key in schema["required"]?.array?.compactMap(\.string) ?? [] where o[key] == nil {
+                o[key] = fill(props[key] ?? .object([:]), text: text)
+            }
+            return .object(o)
+        case ("array", .array(let a)):
+            let item = schema["items"] ?? .object([:])
+            var items = a.map { repair($0, schema: item, text: text) }.filter { SchemaValidator(schema: item).isValid($0) }
+            if let max = schema["maxItems"]?.number { items = Array(items.prefix(Int(max))) }
+            while Double(items.count) < (schema["minItems"]?.number ?? 0) { items.append(fill(item, text: text)) }
+            return .array(items)
+        case ("string", .string(let s)):
+            let t = schema["maxLength"]?.number.map { Limits.truncate(s, to: Int($0)) } ?? s
+            return validator.isValid(.string(t)) ? .string(t) : fill(schema, text: text)
+        default:
+            return fill(schema, text: text)
+        }
+    }
+}

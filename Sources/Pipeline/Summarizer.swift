@@ -1,0 +1,197 @@
+import Foundation
+
+/// The summarize stage: grounding check, extractive pass, map-reduce over time chunks within the engine's
+/// context budget, then deterministic post-processing (limits, timestamps, measured fields).
+public struct Summarizer: Sendable {
+    public let spec: PipelineSpec
+    public let engine: any EnginePort
+
+    public init(spec: PipelineSpec, engine: any EnginePort) { self.spec = spec; self.engine = engine }
+
+    public struct Outcome: Sendable {
+        public var results: JSON
+        public var extract: [RecapOutput.ExtractSentence]
+        public var grounding: RecapOutput.Grounding
+        public var provenance: [String: String]
+        public var warnings: [String]
+        public var engineCalls: Int
+        /// How the work was split: 1 means one request held everything.
+        public var chunks: Int
+    }
+
+    /// The schema of one map step's answer.
+    static let mapSchema: JSON = .object([
+        "type": .string("object"),
+        "required": .array([.string("summary"), .string("key_points")]),
+        "additionalProperties": .bool(false),
+        "properties": .object([
+            "summary": .object(["type": .string("string"), "maxLength": .number(600)]),
+            "key_points": .object(["type": .string("array"), "maxItems": .number(5),
+                                   "items": .object(["type": .string("string"), "maxLength": .number(200)])]),
+        ]),
+    ])
+
+    /// Result fields the pipeline fills from measurements; the model is not asked for them.
+    static let measuredKeys: Set<String> = ["transcript", "ocr_text", "scenes", "cover_frame_time"]
+
+    /// The result schema minus the measured fields: what the engine is asked to produce.
+    var modelSchema: JSON {
+        guard case .object(var s) = spec.resultSchema else { return spec.resultSchema }
+        if case .object(let props) = s["properties"] ?? .null { s["properties"] = .object(props.filter { !Self.measuredKeys.contains($0.key) }) }
+        if case .array(let req) = s["required"] ?? .null { s["required"] = .array(req.filter { !Self.measuredKeys.contains($0.string ?? "") }) }
+        return .object(s)
+    }
+
+    static let defaultMap = PipelineSpec.Prompt(
+        system: "You summarize one part of a longer video from its evidence. Use only facts in the evidence.",
+        template: "Evidence for one part of the video ({metadata}).\nTranscript:\n{transcript}\nOn-screen text (OCR):\n{ocr}\nFrame facts:\n{frame_facts}\nSummarize this part in two sentences and list its key points.",
+        maxTokens: 200)
+
+    public func run(_ evidence: Evidence, counter: EngineCallCounter) async throws -> Outcome {
+        var warnings: [String] = []
+        let sentences = Extractive.sentences(evidence.segments)
+        let central = Extractive.central(sentences, count: min(5, max(1, sentences.count / 4 + 1)))
+        let extract = central.map { RecapOutput.ExtractSentence(text: $0.0.text, start: $0.0.start, score: ($0.1 * 1000).rounded() / 1000) }
+        let grounding = Self.grounding(evidence)
+
+        var model: JSON
+        var chunks = 1
+        var provenance: [String: String] = [:]
+        if !evidence.hasSpeech && !evidence.hasOnScreenText && !evidence.hasModelDescriptions {
+            // Nothing a language model could summarize truthfully: say so instead of asking it to invent.
+            model = SchemaFiller.fill(spec.resultSchema, text: grounding.note)
+            for k in spec.resultSchema["properties"]?.object?.keys ?? [:].keys { provenance["results.\(k)"] = "derived" }
+        } else {
+            let budget = engine.description.contextTokens - spec.reducePrompt.maxTokens - 48
+            let allInputs = evidence.inputs(extract: central.map(\.0))
+            let single = call(spec.reducePrompt, inputs: allInputs, schema: modelSchema, purpose: "summarize")
+            if engine.estimateTokens(single) <= budget {
+                model = try await generate(single, counter: counter, warnings: &warnings)
+            } else {
+                let (summaries, n) = try await mapChunks(evidence, counter: counter, warnings: &warnings)
+                chunks = n
+                var text = summaries
+                // Reduce until the chunk summaries fit one request (hierarchical for very long media).
+                while true {
+                    let inputs = evidence.inputs(lines: [], extract: central.map(\.0), chunkSummaries: text.map(\.text).joined(separator: "\n"))
+                    let reduce = call(spec.reducePrompt, inputs: inputs.merging(["transcript": "(summarized per part below)"]) { $1 },
+                                      schema: modelSchema, purpose: "reduce")
+                    if engine.estimateTokens(reduce) <= budget || text.count <= 1 {
+                        model = try await generate(reduce, counter: counter, warnings: &warnings)
+                        break
+                    }
+                    text = try await combine(text, evidence: evidence, counter: counter, warnings: &warnings)
+                }
+            }
+            for k in model.object?.keys ?? [:].keys { provenance["results.\(k)"] = "model" }
+        }
+        var results = ResultAssembler(spec: spec, evidence: evidence, extract: extract).assemble(model, provenance: &provenance)
+        let errors = SchemaValidator(schema: spec.resultSchema).errors(for: results)
+        if !errors.isEmpty {
+            warnings.append("the model's result needed repair to fit the pipeline schema: \(errors.prefix(3).joined(separator: "; "))")
+            results = SchemaFiller.repair(results, schema: spec.resultSchema, text: grounding.note)
+        }
+        return Outcome(results: results, extract: extract, grounding: grounding, provenance: provenance,
+                       warnings: warnings, engineCalls: counter.value, chunks: chunks)
+    }
+
+    static func grounding(_ e: Evidence) -> RecapOutput.Grounding {
+        let speech = e.hasSpeech, text = e.hasOnScreenText
+        let note: String
+        switch (speech, text) {
+        case (true, true): note = "Summary grounded in the transcript and on-screen text, with measured frame facts."
+        case (true, false): note = "Summary grounded in the transcript; no on-screen text was found."
+        case (false, true): note = "No speech was detected; the summary rests on on-screen text and measured frame facts."
+        case (false, false):
+            note = e.hasModelDescriptions
+                ? "No speech and no on-screen text were found; the summary rests on the model's frame descriptions."
+                : String(format: "No speech and no on-screen text were found in this %.0f-second %@, so there is nothing to summarize beyond measured picture facts; no story was invented.",
+                         e.probe.durationSeconds, e.probe.hasVideo ? "video" : "recording")
+        }
+        return .init(hasSpeech: speech, hasOnScreenText: text, note: note)
+    }
+
+    func call(_ p: PipelineSpec.Prompt, inputs: [String: String], schema: JSON, purpose: String) -> EngineCall {
+        EngineCall(purpose: purpose, system: p.system, parts: [.text(PromptTemplate.render(p.template, inputs: inputs))],
+                   schema: schema, maxTokens: p.maxTokens)
+    }
+
+    func generate(_ c: EngineCall, counter: EngineCallCounter, warnings: inout [String]) async throws -> JSON {
+        try Task.checkCancellation()
+        counter.add()
+        do {
+            return try await engine.generate(c)
+        } catch let e as EngineUnavailable {
+            throw e
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // Invalid JSON even after the engine's repair attempt: keep going on what was measured.
+            warnings.append("\(c.purpose): the engine gave no usable answer (\(error)); measured and extractive parts only")
+            return .object([:])
+        }
+    }
+
+    struct ChunkSummary { var start: Double; var end: Double; var text: String }
+
+    /// Packs evidence lines into time-ordered chunks that each fit one map request, and summarizes each.
+    func mapChunks(_ e: Evidence, counter: EngineCallCounter, warnings: inout [String]) async throws -> ([ChunkSummary], Int) {
+        let prompt = spec.mapPrompt ?? Self.defaultMap
+        let budget = engine.description.contextTokens - prompt.maxTokens - 48
+        var chunks: [[Evidence.Line]] = []
+        var current: [Evidence.Line] = []
+        func fits(_ ls: [Evidence.Line]) -> Bool {
+            engine.estimateTokens(call(prompt, inputs: e.inputs(lines: ls), schema: Self.mapSchema, purpose: "map")) <= budget
+        }
+        for var line in e.lines {
+            if fits(current + [line]) { current.append(line); continue }
+            if !current.isEmpty { chunks.append(current); current = [] }
+            // A single line too long for a request (rare: a huge OCR block) is cut down to fit.
+            while !fits([line]) && line.text.count > 80 { line.text = String(line.text.prefix(line.text.count * 2 / 3)) }
+            current = [line]
+        }
+        if !current.isEmpty { chunks.append(current) }
+        var out: [ChunkSummary] = []
+        for chunk in chunks {
+            let c = call(prompt, inputs: e.inputs(lines: chunk), schema: Self.mapSchema, purpose: "map")
+            let answer = try await generate(c, counter: counter, warnings: &warnings)
+            let start = chunk.first?.time ?? 0, end = chunk.last?.time ?? start
+            var text = answer["summary"]?.string ?? ""
+            // If the model gave nothing, the chunk's most central sentence stands in for it.
+            if text.trimmingCharacters(in: .whitespaces).isEmpty {
+                let sentences = Extractive.sentences(chunk.filter { $0.kind == .transcript }.map { .init(start: $0.time, end: $0.time, text: $0.text) })
+                text = Extractive.central(sentences, count: 1).first?.0.text ?? chunk.first?.text ?? ""
+            }
+            out.append(ChunkSummary(start: start, end: end, text: "[\(Evidence.clock(start))–\(Evidence.clock(end))] \(text)"))
+        }
+        return (out, chunks.count)
+    }
+
+    /// Merges neighbouring chunk summaries in pairs through the map prompt (one level of a reduce tree).
+    func combine(_ s: [ChunkSummary], evidence: Evidence, counter: EngineCallCounter, warnings: inout [String]) async throws -> [ChunkSummary] {
+        let prompt = spec.mapPrompt ?? Self.defaultMap
+        var out: [ChunkSummary] = []
+        var i = 0
+        while i < s.count {
+            let group = Array(s[i..<min(i + 2, s.count)])
+            i += 2
+            if group.count == 1 { out.append(group[0]); continue }
+            var inputs = evidence.inputs(lines: [])
+            inputs["transcript"] = group.map(\.text).joined(separator: "\n")
+            let answer = try await generate(call(prompt, inputs: inputs, schema: Self.mapSchema, purpose: "combine"), counter: counter, warnings: &warnings)
+            let text = answer["summary"]?.string ?? group.map(\.text).joined(separator: " ")
+            out.append(ChunkSummary(start: group[0].start, end: group[group.count - 1].end,
+                                    text: "[\(Evidence.clock(group[0].start))–\(Evidence.clock(group[group.count - 1].end))] \(text)"))
+        }
+        return out
+    }
+}
+
+/// Counts engine calls made for one job (the store records them; tests assert a re-run makes none).
+public final class EngineCallCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    public init() {}
+    public func add(_ k: Int = 1) { lock.lock(); n += k; lock.unlock() }
+    public var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
