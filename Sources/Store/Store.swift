@@ -1,1 +1,0 @@
-// The Store module. See the files beside this one.

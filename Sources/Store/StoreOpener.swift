@@ -1,0 +1,168 @@
+import Foundation
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Opening a store safely: every check that can refuse happens before anything writes to the file,
+/// so a foreign or damaged file is reported and left exactly as it was.
+struct StoreOpener {
+    let path: String
+    let options: JobStore.Options
+
+    func open() throws -> DatabasePool {
+        let fm = FileManager.default
+        let folder = (path as NSString).deletingLastPathComponent
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw StoreError.notAStore(path: path, detail: "it is a folder")
+        }
+        let exists = fm.fileExists(atPath: path)
+        if !exists && !options.create { throw StoreError.missing(path: path) }
+        if !fm.fileExists(atPath: folder) {
+            do {
+                try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError.readOnly(path: path, detail: "cannot create its folder \(folder): \(error.localizedDescription)")
+            }
+        }
+        if let why = Self.unwritable(folder) {
+            throw StoreError.readOnly(path: path, detail: "its folder \(folder) is \(why) (SQLite needs to create -wal and -shm files beside it)")
+        }
+        if exists, let why = Self.unwritable(path) {
+            throw StoreError.readOnly(path: path, detail: "the file is \(why)")
+        }
+
+        // Creation and migration by several processes at once are serialized on the folder.
+        // (A lock on the database file itself would be unsafe: closing any descriptor of that file
+        // drops SQLite's own POSIX locks.)
+        let lock = try FolderLock(folder)
+        defer { lock.unlock() }
+
+        if exists { try validateExisting() }
+
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration())
+        } catch let error as DatabaseError {
+            throw Self.storeError(error, path: path)
+        }
+        do {
+            try Schema.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw Self.storeError(error, path: path)
+        }
+        return pool
+    }
+
+    /// Header, identity, schema version and a quick integrity check, on a read-only connection.
+    private func validateExisting() throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw StoreError.readOnly(path: path, detail: "it cannot be opened for reading")
+        }
+        let header = (try? handle.read(upToCount: 100)) ?? Data()
+        try? handle.close()
+        if header.isEmpty { return }  // an empty file: a store is created in it
+        guard header.count == 100, header.prefix(16) == Data("SQLite format 3\0".utf8) else {
+            throw StoreError.notAStore(path: path, detail: "it is not an SQLite database")
+        }
+
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            try queue.read { db in
+                let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                let tables = try String.fetchAll(db, sql: """
+                    SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name
+                    """)
+                if appID != Schema.applicationID {
+                    if tables.isEmpty { return }  // an empty SQLite file: adopt it
+                    let shown = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", …" : "")
+                    throw StoreError.notAStore(path: path, detail: "an SQLite database of another program, with tables \(shown)")
+                }
+                let check = try String.fetchAll(db, sql: "PRAGMA quick_check(5)")
+                if check != ["ok"] {
+                    throw StoreError.corrupt(path: path, detail: check.joined(separator: "; "))
+                }
+                let known = Set(Schema.migrator.migrations)
+                let applied = try db.tableExists("grdb_migrations")
+                    ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : []
+                let unknown = applied.filter { !known.contains($0) }
+                if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: unknown.sorted()) }
+            }
+            try queue.close()
+        } catch let error as DatabaseError {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    private func configuration() -> Configuration {
+        var config = Configuration()
+        config.label = "recap-store"
+        // A busy handler that sleeps briefly and often: the default one sleeps up to 100 ms at a
+        // time, which wastes most of the lock's free time when several processes take turns
+        // making sub-millisecond writes. After ~10 s the outer retry loop in JobStore.write takes over.
+        config.busyMode = .callback { tries in
+            let pause = UInt32(min(40 + tries * 20, 2000))
+            usleep(pause + UInt32.random(in: 0...pause))
+            return tries < 8000
+        }
+        return config
+    }
+
+    /// Why `path` cannot be written, or nil. Checks the permission bits too, because root passes
+    /// every `access()` check, and a store an admin made read-only should stay untouched.
+    static func unwritable(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        if st.st_mode & 0o222 == 0 { return "read-only (mode \(String(st.st_mode & 0o777, radix: 8)))" }
+        if access(path, W_OK) != 0 {
+            return errno == EROFS ? "on a read-only file system" : "not writable by this user"
+        }
+        return nil
+    }
+
+    static func storeError(_ error: DatabaseError, path: String) -> StoreError {
+        let detail = error.message ?? "\(error.resultCode)"
+        switch error.resultCode.primaryResultCode {
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return .corrupt(path: path, detail: detail)
+        case .SQLITE_READONLY:
+            return .readOnly(path: path, detail: detail)
+        case .SQLITE_CANTOPEN:
+            return .readOnly(path: path, detail: "SQLite cannot open it or its -wal/-shm files (\(detail))")
+        case .SQLITE_FULL:
+            return .database(path: path, detail: "the disk is full")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return .busy(path: path, waited: 0)
+        default:
+            return .database(path: path, detail: detail)
+        }
+    }
+}
+
+/// An exclusive `flock` on a folder, held while a store is created or migrated.
+final class FolderLock {
+    private let fd: Int32
+    init(_ folder: String) throws {
+        fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw StoreError.readOnly(path: folder, detail: "cannot open the folder: \(String(cString: strerror(errno)))")
+        }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+    }
+    func unlock() {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
+
+func hostName() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+    return String(cString: buffer)
+}
