@@ -1,0 +1,60 @@
+import Foundation
+
+/// What one `recap run` did, printed as one line (or as JSON with `--json`).
+public struct RunSummary: Codable, Sendable {
+    public struct Failure: Codable, Sendable, Equatable {
+        public var path: String
+        public var stage: String?
+        public var reason: String
+    }
+
+    public var pipeline: String
+    public var out: String
+    public var store: String
+    public var discovered = 0
+    public var processed = 0
+    public var succeeded = 0
+    public var unchanged = 0
+    public var busyElsewhere = 0
+    public var failures: [Failure] = []
+    public var discoveryIssues: [String] = []
+    public var engineCalls = 0
+    public var mediaSeconds = 0.0
+    public var wallSeconds = 0.0
+    /// Seconds spent in each stage, summed over files (stages overlap across files, so this can exceed wall time).
+    public var stageSeconds: [String: Double] = [:]
+    public var outputs: [String] = []
+    public var interrupted = false
+    public var engineUnavailable: String?
+    public var exitCode: Int32 = 0
+
+    enum CodingKeys: String, CodingKey {
+        case pipeline, out, store, discovered, processed, succeeded, unchanged
+        case busyElsewhere = "busy_elsewhere", failures, discoveryIssues = "discovery_issues"
+        case engineCalls = "engine_calls", mediaSeconds = "media_seconds", wallSeconds = "wall_seconds"
+        case stageSeconds = "stage_seconds", outputs, interrupted, engineUnavailable = "engine_unavailable"
+        case exitCode = "exit_code"
+    }
+
+    /// 0 all succeeded; 2 some media failed; 3 engine unavailable; 130 interrupted.
+    public mutating func settleExitCode() {
+        if engineUnavailable != nil { exitCode = 3 }
+        else if interrupted { exitCode = 130 }
+        else if !failures.isEmpty { exitCode = 2 }
+        else { exitCode = 0 }
+    }
+
+    public var line: String {
+        var parts = ["recap run: \(discovered) file\(discovered == 1 ? "" : "s")"]
+        parts.append("\(succeeded) done")
+        if unchanged > 0 { parts.append("\(unchanged) unchanged") }
+        if !failures.isEmpty { parts.append("\(failures.count) failed") }
+        if busyElsewhere > 0 { parts.append("\(busyElsewhere) busy in another run") }
+        parts.append("\(engineCalls) engine call\(engineCalls == 1 ? "" : "s")")
+        parts.append(String(format: "%.1f s of media in %.1f s", mediaSeconds, wallSeconds))
+        var s = parts.joined(separator: ", ") + "; output in \(out)"
+        if interrupted { s += " (interrupted: finished stages are kept, run again to resume)" }
+        if let e = engineUnavailable { s += " (engine unavailable: \(e))" }
+        return s
+    }
+}

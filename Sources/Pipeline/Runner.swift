@@ -1,0 +1,544 @@
+import Foundation
+import Store
+
+/// Runs a pipeline over discovered files: enqueue in the store, then process jobs with bounded
+/// concurrency, overlapping the decoding stages of one file (probe, frames, audio, transcribe) with the
+/// engine stages of another (visual, summarize, write). Every stage is checkpointed; a job resumes at
+/// its first unfinished stage; engine calls are counted per stage.
+public final class Runner: Sendable {
+    public struct Config: Sendable {
+        public var spec: PipelineSpec
+        public var out: OutputPaths
+        /// Scratch for frames and audio clips between stages: `<work>/<job id>/`, removed when the job is done.
+        public var workRoot: URL
+        public var jobs: Int
+        public var owner: String
+        public var leaseSeconds: Double
+        public init(spec: PipelineSpec, out: OutputPaths, workRoot: URL, jobs: Int = 1,
+                    owner: String = JobStore.makeOwner(), leaseSeconds: Double = 120) {
+            self.spec = spec; self.out = out; self.workRoot = workRoot; self.jobs = max(1, jobs)
+            self.owner = owner; self.leaseSeconds = leaseSeconds
+        }
+    }
+
+    public let config: Config
+    public let store: JobStore
+    public let media: any MediaPort
+    public let speech: (any SpeechPort)?
+    public let engine: any EnginePort
+    public let progress: ProgressReporter
+
+    public init(config: Config, store: JobStore, media: any MediaPort, speech: (any SpeechPort)?,
+                engine: any EnginePort, progress: ProgressReporter) {
+        self.config = config; self.store = store; self.media = media; self.speech = speech
+        self.engine = engine; self.progress = progress
+    }
+
+    var spec: PipelineSpec { config.spec }
+
+    /// The idempotency key's pipeline and engine parts. The pipeline part hashes the pipeline's content,
+    /// so an edited prompt or schema makes new work even if the file's `version` was not bumped.
+    public var identity: JobIdentity {
+        var engineID = engine.description.identity
+        if let speech, spec.audio.enabled { engineID += "+whisper:\(speech.modelName)" }
+        return JobIdentity(pipeline: spec.name, pipelineVersion: "\(spec.version)#\(Self.contentHash(spec))", engine: engineID)
+    }
+
+    static func contentHash(_ s: PipelineSpec) -> String {
+        let text = [s.name, "\(s.version)", s.stages.map(\.rawValue).joined(separator: ","),
+                    "\(s.frames)", "\(s.audio)", s.mapPrompt.map { "\($0)" } ?? "", "\(s.reducePrompt)",
+                    s.resultSchema.text(), s.limits.map { "\($0)" }.joined(separator: ";"), s.files.map(\.rawValue).joined(separator: ",")]
+            .joined(separator: "\u{1}")
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        return String(h, radix: 16)
+    }
+
+    /// One job between the decoding side and the engine side.
+    struct Prepared: Sendable {
+        var lease: Lease
+        var jobID: Int64
+        var file: Discovery.File
+        var fingerprint: String
+        var checkpoints: [Store.Stage: Checkpoint]
+        var probe: RecapOutput.Probe
+        var frames: FrameSet
+        var transcript: RecapOutput.Transcript?
+        var timings: [String: Double]
+        var workDir: URL
+        var heartbeat: Task<Void, Never>
+    }
+
+    struct StageFailure: Error {
+        var stage: PipelineSpec.Stage
+        var underlying: any Error
+        var retryable: Bool
+    }
+
+    /// Collects results from concurrent workers.
+    actor Tally {
+        var summary: RunSummary
+        init(_ s: RunSummary) { summary = s }
+        func update(_ f: @Sendable (inout RunSummary) -> Void) { f(&summary) }
+        func get() -> RunSummary { summary }
+    }
+
+    public func run(_ found: Discovery.Result) async -> RunSummary {
+        let started = Date()
+        var base = RunSummary(pipeline: "\(spec.name) v\(spec.version)", out: config.out.root.path, store: store.path)
+        base.discovered = found.files.count
+        base.discoveryIssues = found.issues.map(\.description)
+        let runID = try? store.beginRun(command: CommandLine.arguments.joined(separator: " "))
+        let id = identity
+        let report: RescanReport
+        do {
+            report = try store.rescan(found.files.map(\.url), identity: id)
+        } catch {
+            base.failures.append(.init(path: store.path, stage: nil, reason: "the job store refused the scan: \(error)"))
+            base.settleExitCode()
+            return base
+        }
+        var byJob: [Int64: Discovery.File] = [:]
+        for (item, file) in zip(report.items, found.files) {
+            switch item.change {
+            case .unreadable:
+                base.failures.append(.init(path: file.relativePath, stage: nil, reason: item.error ?? "unreadable"))
+                continue
+            default: break
+            }
+            guard let jobID = item.jobID else { continue }
+            if byJob[jobID] == nil { byJob[jobID] = file }
+            switch item.state {
+            case .succeeded?: base.unchanged += 1
+            case .dead?, .cancelled?:
+                let why = (try? store.job(jobID))??.lastError ?? "failed in an earlier run"
+                base.failures.append(.init(path: file.relativePath, stage: nil, reason: "\(why) (earlier run; `recap jobs retry` to try again)"))
+            default: break
+            }
+        }
+        let pending = report.pendingJobIDs.compactMap { id in byJob[id].map { (id, $0) } }
+        let tally = Tally(base)
+        await progress.begin(total: pending.count)
+
+        let queue = WorkQueue(pending.map { JobTicket(jobID: $0.0, file: $0.1) })
+        let channel = BoundedChannel<Prepared>(capacity: config.jobs)
+        let n = config.jobs
+        await withTaskGroup(of: Bool.self) { group in
+            // Decoding side: N workers claim, probe, sample frames, extract audio and transcribe.
+            group.addTask {
+                await withTaskGroup(of: Void.self) { producers in
+                    for _ in 0..<n {
+                        producers.addTask {
+                            while !Task.isCancelled, let ticket = await queue.next() {
+                                if let p = await self.prepare(ticket, tally: tally) { await channel.send(p) }
+                            }
+                        }
+                    }
+                }
+                await channel.finish()
+                return false
+            }
+            // Engine side: N workers describe scenes, summarize and write.
+            for _ in 0..<n {
+                group.addTask {
+                    while let p = await channel.receive() {
+                        if Task.isCancelled { await self.abandon(p); continue }
+                        if await self.finish(p, tally: tally) { return true }
+                    }
+                    return false
+                }
+            }
+            // The engine is gone: stop everything, give back every lease.
+            for await unavailable in group where unavailable {
+                group.cancelAll()
+                await channel.finish()
+            }
+        }
+        // Anything still buffered after a cancellation gives its lease back.
+        for p in await channel.drain() { await abandon(p) }
+        await progress.end()
+        var summary = await tally.get()
+        if Task.isCancelled { summary.interrupted = true }
+        summary.wallSeconds = Date().timeIntervalSince(started)
+        summary.settleExitCode()
+        if let runID {
+            try? store.finishRun(runID, counts: RunCounts(discovered: summary.discovered, enqueued: report.enqueued,
+                                                          succeeded: summary.succeeded, failed: summary.failures.count,
+                                                          skipped: summary.unchanged), finished: !summary.interrupted)
+        }
+        return summary
+    }
+
+    struct JobTicket: Sendable { var jobID: Int64; var file: Discovery.File }
+
+    // MARK: - Decoding side
+
+    func prepare(_ t: JobTicket, tally: Tally) async -> Prepared? {
+        let claimed: ClaimedJob
+        do {
+            guard let c = try store.claim(jobID: t.jobID, owner: config.owner, leaseDuration: config.leaseSeconds) else {
+                await tally.update { $0.busyElsewhere += 1 }
+                await progress.finished(job: t.jobID, file: t.file.relativePath, ok: true, mediaSeconds: 0, note: "(busy in another run)")
+                return nil
+            }
+            claimed = c
+        } catch {
+            await record(failure: .init(path: t.file.relativePath, stage: nil, reason: "could not claim the job: \(error)"), job: t.jobID, tally: tally)
+            return nil
+        }
+        let lease = claimed.lease
+        let heartbeat = Task { [store] in
+            var current = lease
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(lease.duration / 3 * 1e9))
+                if Task.isCancelled { break }
+                guard let next = try? store.heartbeat(current) else { break }
+                current = next
+            }
+        }
+        let work = config.workRoot.appendingPathComponent("\(t.jobID)", isDirectory: true)
+        var p = Prepared(lease: lease, jobID: t.jobID, file: t.file, fingerprint: claimed.job.fingerprint,
+                         checkpoints: claimed.checkpoints, probe: RecapOutput.Probe(container: "", durationSeconds: 0, hasVideo: false, hasAudio: false),
+                         frames: FrameSet(frames: [], sceneCuts: [], contactSheet: nil), transcript: nil, timings: [:],
+                         workDir: work, heartbeat: heartbeat)
+        do {
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            let url = t.file.url
+            p.probe = try await stage(.probe, &p) { try await self.media.probe(url) }
+            await progress.media(seconds: p.probe.durationSeconds)
+            let probe = p.probe
+            p.frames = try await stage(.frames, &p, valid: { (f: FrameSet) in
+                f.frames.allSatisfy { FileManager.default.fileExists(atPath: work.appendingPathComponent($0.file).path) }
+            }) {
+                guard probe.hasVideo, self.spec.has(.frames) else { return FrameSet(frames: [], sceneCuts: [], contactSheet: nil) }
+                return try await self.media.sampleFrames(url, settings: self.spec.frames, probe: probe, into: work.appendingPathComponent("frames"))
+                    .relativized(to: work)
+            }
+            let wantsAudio = probe.hasAudio && spec.audio.enabled && spec.has(.audio) && speech != nil
+            let audio: AudioSet = try await stage(.audio, &p, valid: { (a: AudioSet) in
+                (a.clips ?? []).allSatisfy { FileManager.default.fileExists(atPath: work.appendingPathComponent($0.file).path) }
+            }) {
+                guard wantsAudio else { return AudioSet(clips: nil) }
+                let clips = try await self.media.extractAudio(url, clipSeconds: self.spec.audio.clipSeconds, into: work.appendingPathComponent("audio"))
+                return AudioSet(clips: clips?.map { var c = $0; c.file = Self.relative($0.file, to: work); return c })
+            }
+            let transcript: TranscriptBox = try await stage(.transcribe, &p) {
+                guard let clips = audio.clips, let speech = self.speech, self.spec.has(.transcribe) else { return TranscriptBox(value: nil) }
+                return TranscriptBox(value: try await self.transcribe(clips, speech: speech, work: work))
+            }
+            p.transcript = transcript.value
+            return p
+        } catch {
+            await fail(p, error, tally: tally)
+            return nil
+        }
+    }
+
+    struct TranscriptBox: Codable, Sendable { var value: RecapOutput.Transcript? }
+
+    static func relative(_ path: String, to work: URL) -> String {
+        let w = work.standardizedFileURL.path + "/"
+        return path.hasPrefix(w) ? String(path.dropFirst(w.count)) : path
+    }
+
+    func transcribe(_ clips: [AudioClipFile], speech: any SpeechPort, work: URL) async throws -> RecapOutput.Transcript {
+        var segments: [RecapOutput.Segment] = []
+        var languages: [String: Int] = [:]
+        for clip in clips {
+            try Task.checkCancellation()
+            let data = try Data(contentsOf: work.appendingPathComponent(clip.file))
+            let samples = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            let r = try await speech.transcribe(clip: samples, language: spec.audio.language)
+            if let l = r.language { languages[l, default: 0] += 1 }
+            segments += r.segments.map { .init(start: round3($0.start + clip.start), end: round3($0.end + clip.start), text: $0.text.trimmingCharacters(in: .whitespaces)) }
+                .filter { !$0.text.isEmpty }
+        }
+        let language = languages.max { $0.value < $1.value }?.key
+        return RecapOutput.Transcript(language: segments.isEmpty ? language : language, model: speech.modelName, segments: segments)
+    }
+
+    // MARK: - Engine side
+
+    /// Returns true when the engine turned out to be unavailable (the run stops).
+    func finish(_ prepared: Prepared, tally: Tally) async -> Bool {
+        var p = prepared
+        let snapshot = prepared
+        do {
+            let scenes: [RecapOutput.Scene] = try await stage(.visual, &p) { try await self.describeScenes(snapshot) }
+            let evidence = Evidence(fileName: p.file.url.lastPathComponent, probe: p.probe,
+                                    segments: p.transcript?.segments ?? [], scenes: scenes)
+            let summary: SummaryCheckpoint = try await stage(.summarize, &p) {
+                let o = try await Summarizer(spec: self.spec, engine: self.engine).run(evidence, counter: self.counter(for: snapshot.jobID))
+                return SummaryCheckpoint(results: o.results, extract: o.extract, grounding: o.grounding,
+                                         provenance: o.provenance, warnings: o.warnings, chunks: o.chunks)
+            }
+            let timed = p
+            let written: [String] = try await stage(.write, &p) { try self.write(timed, scenes: scenes, summary: summary) }
+            try store.replaceSearchEntries(p.lease, path: p.file.url.path, entries: searchEntries(p, scenes: scenes, summary: summary))
+            try store.complete(p.lease, result: try JSON.array(written.map { .string($0) }).data())
+            p.heartbeat.cancel()
+            try? FileManager.default.removeItem(at: p.workDir)
+            let calls = (try? store.engineCalls(jobID: p.jobID).values.reduce(0, +)) ?? 0
+            let timings = p.timings
+            let callsNow = counters.take(p.jobID)
+            let seconds = p.probe.durationSeconds
+            await tally.update {
+                $0.succeeded += 1; $0.processed += 1; $0.outputs += written; $0.mediaSeconds += seconds
+                $0.engineCalls += callsNow
+                for (k, v) in timings { $0.stageSeconds[k, default: 0] += v }
+            }
+            await progress.finished(job: p.jobID, file: p.file.relativePath, ok: true, mediaSeconds: p.probe.durationSeconds,
+                                    note: "(\(calls) engine call\(calls == 1 ? "" : "s") in all)")
+            return false
+        } catch {
+            if (error as? StageFailure)?.underlying is EngineUnavailable {
+                await abandon(p)
+                let msg = "\((error as! StageFailure).underlying)"
+                await tally.update { $0.engineUnavailable = msg }
+                return true
+            }
+            await fail(p, error, tally: tally)
+            return false
+        }
+    }
+
+    struct SummaryCheckpoint: Codable, Sendable {
+        var results: JSON
+        var extract: [RecapOutput.ExtractSentence]
+        var grounding: RecapOutput.Grounding
+        var provenance: [String: String]
+        var warnings: [String]
+        var chunks: Int
+    }
+
+    let counters = CounterBook()
+
+    func counter(for job: Int64) -> EngineCallCounter { counters.counter(job) }
+
+    /// Scene descriptions: from the engine when it can see images, otherwise a plain account of measured
+    /// pixel facts that says it is one.
+    func describeScenes(_ p: Prepared) async throws -> [RecapOutput.Scene] {
+        let frames = p.frames.frames.sorted { $0.time < $1.time }
+        let duration = p.probe.durationSeconds
+        var scenes: [RecapOutput.Scene] = []
+        let cuts = p.frames.sceneCuts.sorted()
+        for (i, f) in frames.enumerated() {
+            var start: Double, end: Double
+            if !cuts.isEmpty {
+                start = cuts.last { $0 <= f.time + 0.001 } ?? 0
+                end = cuts.first { $0 > f.time + 0.001 } ?? duration
+            } else {
+                start = i == 0 ? 0 : (frames[i - 1].time + f.time) / 2
+                end = i + 1 < frames.count ? (f.time + frames[i + 1].time) / 2 : duration
+            }
+            start = min(start, f.time); end = max(end, f.time)
+            scenes.append(.init(index: i, start: round3(start), end: round3(end), frameTime: round3(f.time),
+                                description: Self.measuredDescription(f), descriptionSource: "measured",
+                                ocrText: f.ocrText.trimmingCharacters(in: .whitespacesAndNewlines), facts: f.facts))
+        }
+        guard engine.description.acceptsImages, spec.has(.visual) else { return scenes }
+        let counter = counter(for: p.jobID)
+        let schema: JSON = .object(["type": .string("object"), "required": .array([.string("description")]),
+                                    "properties": .object(["description": .object(["type": .string("string"), "minLength": .number(1), "maxLength": .number(300)])])])
+        for i in scenes.indices {
+            try Task.checkCancellation()
+            let jpeg = try Data(contentsOf: p.workDir.appendingPathComponent(frames[i].file))
+            var text = "Describe what this video frame shows in one or two plain sentences."
+            if !scenes[i].ocrText.isEmpty { text += " Text read from the frame by OCR: \(scenes[i].ocrText)" }
+            counter.add()
+            let answer = try await engine.generate(EngineCall(purpose: "describe frame", system: "You describe video frames accurately and briefly.",
+                                                              parts: [.jpeg(jpeg), .text(text)], schema: schema, maxTokens: 120))
+            if let d = answer["description"]?.string, !d.trimmingCharacters(in: .whitespaces).isEmpty {
+                scenes[i].description = d
+                scenes[i].descriptionSource = "model"
+            }
+        }
+        return scenes
+    }
+
+    static func measuredDescription(_ f: FrameSample) -> String {
+        var parts: [String] = []
+        if let b = f.facts?.brightness { parts.append(b < 0.25 ? "dark" : b > 0.75 ? "bright" : "mid-brightness") }
+        if let c = f.facts?.dominantColors, !c.isEmpty { parts.append("dominant colours " + c.prefix(3).joined(separator: ", ")) }
+        if let m = f.facts?.motion { parts.append(m < 0.02 ? "still" : m < 0.15 ? "some motion" : "strong motion") }
+        if !f.ocrText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { parts.append("on-screen text present") }
+        return "Measured frame facts (not a caption): " + (parts.isEmpty ? "no pixel facts available" : parts.joined(separator: "; "))
+    }
+
+    // MARK: - Writing
+
+    func write(_ p: Prepared, scenes: [RecapOutput.Scene], summary: SummaryCheckpoint) throws -> [String] {
+        let rel = p.file.relativePath
+        let (folder, base) = try config.out.location(forRelativePath: rel)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        AtomicFile.sweep(folder)
+        var files = RecapOutput.Files(json: base + ".recap.json")
+        var written: [URL] = []
+        let segments = p.transcript?.segments ?? []
+        if !segments.isEmpty {
+            if spec.files.contains(.srt) {
+                let u = try config.out.file(forRelativePath: rel, suffix: ".srt")
+                try AtomicFile.write(Data(Subtitles.srt(segments).utf8), to: u); files.srt = u.lastPathComponent; written.append(u)
+            }
+            if spec.files.contains(.vtt) {
+                let u = try config.out.file(forRelativePath: rel, suffix: ".vtt")
+                try AtomicFile.write(Data(Subtitles.vtt(segments).utf8), to: u); files.vtt = u.lastPathComponent; written.append(u)
+            }
+        }
+        if spec.files.contains(.contactSheet), let sheet = p.frames.contactSheet {
+            let src = p.workDir.appendingPathComponent(sheet)
+            if FileManager.default.fileExists(atPath: src.path) {
+                let u = try config.out.file(forRelativePath: rel, suffix: ".contact.jpg")
+                try AtomicFile.copy(from: src, to: u); files.contactSheet = u.lastPathComponent; written.append(u)
+            }
+        }
+        var provenance = summary.provenance
+        provenance["source.probe"] = "measured"
+        provenance["transcript"] = "measured"
+        provenance["scenes.ocr_text"] = "measured"
+        provenance["scenes.facts"] = "measured"
+        provenance["scenes.description"] = scenes.contains { $0.descriptionSource == "model" } ? "model" : "measured"
+        provenance["extract"] = "extractive"
+        var timings = p.timings.mapValues { round3($0) }
+        timings["total"] = round3(p.timings.values.reduce(0, +))
+        let d = engine.description
+        let output = RecapOutput(
+            source: .init(path: rel, fingerprint: p.fingerprint, sizeBytes: p.file.size, probe: p.probe),
+            pipeline: .init(name: spec.name, version: spec.version),
+            engine: .init(backend: d.backend, identity: identity.engine, models: d.models.merging(speech.map { ["speech": $0.modelName] } ?? [:]) { a, _ in a },
+                          capabilities: d.capabilities),
+            transcript: p.transcript, scenes: scenes, extract: summary.extract, results: summary.results,
+            grounding: summary.grounding, provenance: provenance, files: files, timings: timings,
+            warnings: summary.warnings, createdAt: ISO8601DateFormatter().string(from: Date()))
+        let json = try config.out.file(forRelativePath: rel, suffix: ".recap.json")
+        try AtomicFile.write(try output.encoded(), to: json)
+        written.append(json)
+        return written.map(\.path)
+    }
+
+    func searchEntries(_ p: Prepared, scenes: [RecapOutput.Scene], summary: SummaryCheckpoint) -> [SearchEntry] {
+        var e: [SearchEntry] = []
+        let idx = Set(spec.index)
+        if idx.contains("transcript") {
+            e += (p.transcript?.segments ?? []).map { SearchEntry(kind: .transcript, start: $0.start, end: $0.end, text: $0.text) }
+        }
+        if idx.contains("scenes") {
+            e += scenes.filter { $0.descriptionSource == "model" }.map { SearchEntry(kind: .scene, start: $0.start, end: $0.end, text: $0.description) }
+        }
+        if idx.contains("ocr") {
+            e += scenes.filter { !$0.ocrText.isEmpty }.map { SearchEntry(kind: .ocr, start: $0.frameTime, end: $0.end, text: $0.ocrText) }
+        }
+        if idx.contains("summary") {
+            var texts: [String] = []
+            func collect(_ j: JSON) {
+                switch j {
+                case .string(let s): texts.append(s)
+                case .array(let a): a.forEach(collect)
+                case .object(let o): for (k, v) in o.sorted(by: { $0.key < $1.key }) where !["transcript", "ocr_text", "scenes"].contains(k) { collect(v) }
+                default: break
+                }
+            }
+            collect(summary.results)
+            e.append(SearchEntry(kind: .summary, text: texts.joined(separator: "\n")))
+        }
+        return e
+    }
+
+    // MARK: - Stages, failure, release
+
+    /// Runs one stage unless an earlier attempt checkpointed it; checkpoints its result; counts its
+    /// engine calls and time.
+    func stage<T: Codable & Sendable>(_ s: PipelineSpec.Stage, _ p: inout Prepared, valid: (T) -> Bool = { _ in true },
+                                      _ compute: () async throws -> T) async throws -> T {
+        let key = Store.Stage(rawValue: s.rawValue)
+        if let cp = p.checkpoints[key], let v = try? cp.decode(T.self), valid(v) {
+            p.timings[s.rawValue] = cp.duration
+            return v
+        }
+        try Task.checkCancellation()
+        await progress.stage(job: p.jobID, file: p.file.relativePath, stage: s.rawValue)
+        let started = Date()
+        let counter = counter(for: p.jobID)
+        let before = counter.value
+        do {
+            let v = try await compute()
+            let calls = counter.value - before
+            if calls > 0 { try? store.recordEngineCalls(jobID: p.jobID, stage: key, count: calls) }
+            try store.checkpoint(p.lease, stage: key, value: v, startedAt: started)
+            p.timings[s.rawValue] = Date().timeIntervalSince(started)
+            return v
+        } catch {
+            let calls = counter.value - before
+            if calls > 0 { try? store.recordEngineCalls(jobID: p.jobID, stage: key, count: calls) }
+            if error is CancellationError || Task.isCancelled { throw CancellationError() }
+            if error is StoreError { throw error }
+            // A file that is not media fails at probe: retrying it cannot help.
+            throw StageFailure(stage: s, underlying: error, retryable: s != .probe && !(error is OutputPaths.PathError))
+        }
+    }
+
+    func fail(_ p: Prepared, _ error: any Error, tally: Tally) async {
+        p.heartbeat.cancel()
+        if error is CancellationError || Task.isCancelled {
+            await abandon(p)
+            return
+        }
+        let stageName: String?
+        let reason: String
+        var retryable = true
+        if let f = error as? StageFailure {
+            stageName = f.stage.rawValue; reason = "\(f.underlying)"; retryable = f.retryable
+        } else if case StoreError.leaseLost(_, let detail)? = error as? StoreError {
+            // Another process owns the job now; it will finish it. Nothing of ours is written.
+            await tally.update { $0.busyElsewhere += 1 }
+            await progress.finished(job: p.jobID, file: p.file.relativePath, ok: true, mediaSeconds: 0, note: "(lease lost: \(detail))")
+            return
+        } else {
+            stageName = nil; reason = "\(error)"
+        }
+        _ = try? store.fail(p.lease, stage: stageName.map { Store.Stage(rawValue: $0) }, message: reason, retryable: retryable)
+        try? FileManager.default.removeItem(at: p.workDir)
+        let callsNow = counters.take(p.jobID)
+        await tally.update { $0.engineCalls += callsNow }
+        await record(failure: .init(path: p.file.relativePath, stage: stageName, reason: reason), job: p.jobID, tally: tally)
+    }
+
+    func record(failure: RunSummary.Failure, job: Int64, tally: Tally) async {
+        await tally.update { $0.failures.append(failure); $0.processed += 1 }
+        await progress.finished(job: job, file: failure.path, ok: false, mediaSeconds: 0, note: "at \(failure.stage ?? "start"): \(failure.reason)")
+    }
+
+    /// Gives a job back (Ctrl-C or engine gone): checkpoints stay, the attempt does not count.
+    func abandon(_ p: Prepared) async {
+        p.heartbeat.cancel()
+        try? store.release(p.lease)
+    }
+}
+
+/// Per-job engine call counters, shared by the stages of one job across the two sides of the run.
+final class CounterBook: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counters: [Int64: EngineCallCounter] = [:]
+    private var taken: [Int64: Int] = [:]
+    func counter(_ job: Int64) -> EngineCallCounter {
+        lock.lock(); defer { lock.unlock() }
+        if let c = counters[job] { return c }
+        let c = EngineCallCounter(); counters[job] = c; return c
+    }
+    /// Calls made for `job` in this process since the last take.
+    func take(_ job: Int64) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        let v = counters[job]?.value ?? 0
+        let before = taken[job] ?? 0
+        taken[job] = v
+        return v - before
+    }
+}
+
+extension FrameSet {
+    /// Frame paths relative to the job's work folder, so a checkpoint survives the folder being moved.
+    func relativized(to work: URL) -> FrameSet {
+        FrameSet(frames: frames.map { var f = $0; f.file = Runner.relative($0.file, to: work); return f },
+                 sceneCuts: sceneCuts, contactSheet: contactSheet.map { Runner.relative($0, to: work) })
+    }
+}
