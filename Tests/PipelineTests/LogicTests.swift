@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+@testable import Pipeline
+
+@Suite struct DiscoveryTests {
+    @Test func walksRecursivelyAndReportsHiddenLoopsAndNonMedia() throws {
+        let root = try tempDir()
+        let fm = FileManager.default
+        try fm.createDirectory(at: root.appendingPathComponent("talks/day1"), withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: root.appendingPathComponent("talks/day1/intro.MP4"))
+        try Data("x".utf8).write(to: root.appendingPathComponent("clip.m4a"))
+        try Data("x".utf8).write(to: root.appendingPathComponent("notes.txt"))
+        try Data("x".utf8).write(to: root.appendingPathComponent(".secret.mp4"))
+        try fm.createDirectory(at: root.appendingPathComponent(".cache"), withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: root.appendingPathComponent(".cache/c.mp4"))
+        try fm.createSymbolicLink(at: root.appendingPathComponent("talks/day1/loop"), withDestinationURL: root.appendingPathComponent("talks"))
+        try fm.createSymbolicLink(at: root.appendingPathComponent("dangling.mp4"), withDestinationURL: root.appendingPathComponent("gone.mp4"))
+        try fm.createSymbolicLink(at: root.appendingPathComponent("alias.mp4"), withDestinationURL: root.appendingPathComponent("talks/day1/intro.MP4"))
+
+        let r = Discovery().discover([root])
+        #expect(r.files.map(\.relativePath).sorted() == ["clip.m4a", "talks/day1/intro.MP4"] || r.files.map(\.relativePath).sorted() == ["alias.mp4", "clip.m4a"])
+        #expect(r.files.count == 2)  // the symlinked alias is the same file, counted once
+        #expect(r.skippedHidden == 2)
+        #expect(r.skippedNotMedia == 1)
+        #expect(r.issues.contains { $0.reason.contains("loop") })
+        #expect(r.issues.contains { $0.path.hasSuffix("dangling.mp4") && $0.reason.contains("broken") })
+    }
+
+    @Test func explicitFilesAreCandidatesAndOutputFolderIsExcluded() throws {
+        let root = try tempDir()
+        try Data("x".utf8).write(to: root.appendingPathComponent("weird.bin"))
+        let out = root.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: out.appendingPathComponent("old.mp4"))
+        #expect(Discovery().discover([root.appendingPathComponent("weird.bin")]).files.count == 1)
+        #expect(Discovery(excluded: [out]).discover([root]).files.isEmpty)
+        let missing = Discovery().discover([root.appendingPathComponent("nope")])
+        #expect(missing.files.isEmpty && missing.issues.count == 1)
+    }
+
+    @Test func unreadableFolderIsReportedNotFatal() throws {
+        // Root reads everything; the check only means something for an ordinary user.
+        guard geteuid() != 0 else { return }
+        let root = try tempDir()
+        let locked = root.appendingPathComponent("locked")
+        try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: true)
+        chmod(locked.path, 0)
+        defer { chmod(locked.path, 0o755) }
+        let r = Discovery().discover([root])
+        #expect(r.issues.contains { $0.path.hasSuffix("locked") })
+    }
+}
+
+@Suite struct GroundingTests {
+    let segments: [RecapOutput.Segment] = [
+        .init(start: 0, end: 4, text: "Rivers carry water from the mountains to the sea."),
+        .init(start: 4, end: 8, text: "Um, okay."),
+        .init(start: 8, end: 12, text: "The water in rivers comes from rain and melting snow in the mountains."),
+        .init(start: 12, end: 16, text: "My cat likes tuna."),
+        .init(start: 16, end: 20, text: "Rivers shape valleys as the water flows to the sea."),
+    ]
+
+    @Test func extractivePicksCentralSentencesInTimeOrder() {
+        let s = Extractive.sentences(segments)
+        #expect(s.count == 4)  // "Um, okay." is too short to be a sentence of its own
+        let top = Extractive.central(s, count: 2)
+        #expect(top.count == 2)
+        #expect(top.allSatisfy { $0.0.text.lowercased().contains("river") })
+        #expect(top[0].0.start < top[1].0.start)
+        #expect(Extractive.keywords(segments.map(\.text).joined(separator: " "), count: 2).contains("rivers"))
+    }
+
+    @Test func noSpeechNoTextMakesNoEngineCallAndSaysSo() async throws {
+        let engine = FakeEngine { _ in .object(["title": .string("A thrilling chase")]) }
+        let spec = try loadBuiltin("summarize")
+        let e = Evidence(fileName: "music.mp4", probe: probe(duration: 20), segments: [], scenes: [scene(0, 0, 10), scene(1, 10, 20)])
+        let o = try await Summarizer(spec: spec, engine: engine).run(e, counter: EngineCallCounter())
+        #expect(engine.calls.isEmpty)
+        #expect(o.engineCalls == 0)
+        #expect(!o.grounding.hasSpeech && !o.grounding.hasOnScreenText)
+        #expect(o.grounding.note.contains("No speech and no on-screen text"))
+        #expect(o.results["one_line"]?.string?.contains("No speech") == true)
+        #expect(SchemaValidator(schema: spec.resultSchema).errors(for: o.results) == [])
+        // Chapters still carry measured times: one per scene.
+        #expect(o.results["chapters"]?.array?.compactMap { $0["start"]?.number } == [0, 10])
+    }
+
+    @Test func singleRequestWhenItFitsWithExtractiveBackup() async throws {
+        let spec = try loadBuiltin("summarize")
+        let engine = FakeEngine { call in
+            #expect(call.schema["properties"]?["scenes"] == nil)  // measured fields are not asked of the model
+            return .object(["title": .string("Rivers"), "one_line": .string("About rivers."), "paragraph": .string("Rivers."),
+                            "key_points": .array([]), "tags": .array([.string("rivers")]),
+                            "chapters": .array([.object(["start": .number(7.2), "title": .string("Rain")])])])
+        }
+        let e = Evidence(fileName: "talk.mp4", probe: probe(duration: 20), segments: segments, scenes: [scene(0, 0, 20, ocr: "RIVERS 101")])
+        let o = try await Summarizer(spec: spec, engine: engine).run(e, counter: EngineCallCounter())
+        #expect(engine.calls.count == 1 && o.chunks == 1)
+        let prompt = engine.calls.first.map { call -> String in
+            if case .text(let t) = call.parts[0] { return t }; return ""
+        } ?? ""
+        #expect(prompt.contains("RIVERS 101") && prompt.contains("[00:08]"))
+        // Extractive sentences fill in the key points the model left out.
+        #expect((o.results["key_points"]?.array ?? []).contains { $0.string?.contains("Rivers") == true })
+        #expect(o.provenance["results.key_points"] == "extractive" || o.provenance["results.key_points"] == "model+extractive")
+        // The model's chapter time is snapped to a measured anchor (segment start 8).
+        #expect(o.results["chapters"]?.array?.first?["start"]?.number == 8)
+        #expect(SchemaValidator(schema: spec.resultSchema).errors(for: o.results) == [])
+    }
+
+    @Test func longMediaIsMapReducedWithinTheBudget() async throws {
+        let spec = try loadBuiltin("summarize")
+        // 400 segments of ~12 words: far more than a 700-token context holds.
+        let long = (0..<400).map { i in RecapOutput.Segment(start: Double(i) * 9, end: Double(i) * 9 + 8,
+                                                            text: "Segment \(i) talks about rivers, valleys and the long road to the sea.") }
+        let engine = FakeEngine(context: 1400) { call in
+            if call.purpose == "map" || call.purpose == "combine" {
+                return .object(["summary": .string("Part about rivers."), "key_points": .array([])])
+            }
+            return .object(["title": .string("Rivers"), "one_line": .string("x"), "paragraph": .string("y"),
+                            "key_points": .array([]), "tags": .array([]), "chapters": .array([])])
+        }
+        let e = Evidence(fileName: "lecture.mp4", probe: probe(duration: 3600), segments: long, scenes: [])
+        let o = try await Summarizer(spec: spec, engine: engine).run(e, counter: EngineCallCounter())
+        let maps = engine.calls.filter { $0.purpose == "map" }
+        #expect(maps.count > 1 && o.chunks == maps.count)
+        #expect(engine.calls.last?.purpose == "reduce")
+        for call in engine.calls { #expect(FakeEngine.tokens(call) + call.maxTokens <= 1400) }
+        // Every segment went into exactly one map request.
+        let mapped = maps.map { c -> Int in
+            if case .text(let t) = c.parts[0] { return t.components(separatedBy: "talks about rivers").count - 1 }; return 0
+        }.reduce(0, +)
+        #expect(mapped == 400)
+    }
+
+    @Test func limitsAreEnforcedAfterTheModel() async throws {
+        let spec = try loadBuiltin("social")
+        let long = String(repeating: "Rivers are wonderful places to visit. ", count: 20)
+        let engine = FakeEngine { _ in
+            .object(["short_caption": .string(long), "long_caption": .string(long), "alt_text": .string(long),
+                     "hashtags": .array((0..<9).map { .string("tag \($0)") }),
+                     "posts": .array([.object(["platform": .string("x"), "caption": .string(long), "hashtags": .array([])]),
+                                      .object(["platform": .string("youtube"), "caption": .string(long), "hashtags": .array([])])])])
+        }
+        let segs = [RecapOutput.Segment(start: 0, end: 5, text: "Rivers are wonderful places to visit in summer.")]
+        let e = Evidence(fileName: "v.mp4", probe: probe(duration: 30), segments: segs, scenes: [scene(0, 0, 1), scene(1, 1, 30)])
+        let o = try await Summarizer(spec: spec, engine: engine).run(e, counter: EngineCallCounter())
+        let r = o.results
+        #expect((r["short_caption"]?.string?.count ?? 999) <= 150)
+        #expect(r["short_caption"]?.string?.hasSuffix("…") == true)
+        #expect((r["hashtags"]?.array?.count ?? 99) <= 5)
+        #expect(r["hashtags"]?.array?.allSatisfy { $0.string?.hasPrefix("#") == true && !($0.string?.contains(" ") ?? true) } == true)
+        let posts = r["posts"]?.array ?? []
+        #expect(posts.first { $0["platform"]?.string == "x" }?["caption"]?.string?.count ?? 999 <= 280)
+        #expect(posts.first { $0["platform"]?.string == "youtube" }?["caption"]?.string?.count ?? 999 <= 100)
+        #expect(r["cover_frame_time"]?.number == 15.5)  // the frame away from the very start
+        #expect(SchemaValidator(schema: spec.resultSchema).errors(for: r) == [])
+    }
+
+    @Test func aBrokenAnswerBecomesAWarningNotAFailure() async throws {
+        struct Garbage: Error {}
+        let spec = try loadBuiltin("archive-index")
+        let engine = FakeEngine { _ in throw Garbage() }
+        let segs = [RecapOutput.Segment(start: 0, end: 5, text: "Quarterly budget review for the harbour project.")]
+        let e = Evidence(fileName: "m.mp4", probe: probe(duration: 5), segments: segs, scenes: [])
+        let o = try await Summarizer(spec: spec, engine: engine).run(e, counter: EngineCallCounter())
+        #expect(o.warnings.contains { $0.contains("no usable answer") })
+        #expect(o.results["transcript"]?.string == segs[0].text)
+        #expect(SchemaValidator(schema: spec.resultSchema).errors(for: o.results) == [])
+        let keywords = o.results["keywords"]?.array ?? []
+        #expect(keywords.contains(.string("harbour")))
+    }
+
+    @Test func engineUnavailableIsNotSwallowed() async throws {
+        let spec = try loadBuiltin("summarize")
+        let engine = FakeEngine { _ in throw EngineUnavailable("is llama-server running?") }
+        let e = Evidence(fileName: "m.mp4", probe: probe(duration: 5), segments: segments, scenes: [])
+        await #expect(throws: EngineUnavailable.self) { try await Summarizer(spec: spec, engine: engine).run(e, counter: EngineCallCounter()) }
+    }
+}
