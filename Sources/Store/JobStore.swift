@@ -63,6 +63,12 @@ public final class JobStore: Sendable {
         try self.init(path: url.path, options: options)
     }
 
+    /// Closes the store's connections (checkpointing the WAL into the main file). The store must
+    /// not be used afterwards. Optional: deinit closes too.
+    public func close() throws {
+        do { try pool.close() } catch { throw map(error) }
+    }
+
     /// A lease owner name unique to this process: host, pid and a random suffix.
     public static func makeOwner(_ label: String = "recap") -> String {
         "\(label)@\(hostName()):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
