@@ -95,8 +95,8 @@ public struct EngineDescription: Sendable, Equatable {
 
 public protocol EnginePort: Sendable {
     var description: EngineDescription { get }
-    /// The engine planner's estimate of a request's input tokens.
-    func estimateTokens(_ call: EngineCall) -> Int
+    /// The engine planner's count of a request's input tokens (its tokenizer where it has one).
+    func estimateTokens(_ call: EngineCall) async -> Int
     /// Sends the call; the answer is validated against `call.schema` (with the engine's repair attempt).
     func generate(_ call: EngineCall) async throws -> JSON
 }

@@ -156,6 +156,13 @@ public final class Runner: Sendable {
         }
         // Anything still buffered after a cancellation gives its lease back.
         for p in await channel.drain() { await abandon(p) }
+        // Temp files a killed earlier run left in these output folders go now.
+        var folders = Set<String>()
+        for f in found.files {
+            if let (folder, _) = try? config.out.location(forRelativePath: f.relativePath), folders.insert(folder.path).inserted {
+                AtomicFile.sweep(folder)
+            }
+        }
         await progress.end()
         var summary = await tally.get()
         if Task.isCancelled { summary.interrupted = true }

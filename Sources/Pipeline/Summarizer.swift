@@ -65,7 +65,7 @@ public struct Summarizer: Sendable {
             let budget = engine.description.contextTokens - spec.reducePrompt.maxTokens - 48
             let allInputs = evidence.inputs(extract: central.map(\.0))
             let single = call(spec.reducePrompt, inputs: allInputs, schema: modelSchema, purpose: "summarize")
-            if engine.estimateTokens(single) <= budget {
+            if await engine.estimateTokens(single) <= budget {
                 model = try await generate(single, counter: counter, warnings: &warnings)
             } else {
                 let (summaries, n) = try await mapChunks(evidence, counter: counter, warnings: &warnings)
@@ -76,7 +76,7 @@ public struct Summarizer: Sendable {
                     let inputs = evidence.inputs(lines: [], extract: central.map(\.0), chunkSummaries: text.map(\.text).joined(separator: "\n"))
                     let reduce = call(spec.reducePrompt, inputs: inputs.merging(["transcript": "(summarized per part below)"]) { $1 },
                                       schema: modelSchema, purpose: "reduce")
-                    if engine.estimateTokens(reduce) <= budget || text.count <= 1 {
+                    if await engine.estimateTokens(reduce) <= budget || text.count <= 1 {
                         model = try await generate(reduce, counter: counter, warnings: &warnings)
                         break
                     }
@@ -138,17 +138,22 @@ public struct Summarizer: Sendable {
     func mapChunks(_ e: Evidence, counter: EngineCallCounter, warnings: inout [String]) async throws -> ([ChunkSummary], Int) {
         let prompt = spec.mapPrompt ?? Self.defaultMap
         let budget = engine.description.contextTokens - prompt.maxTokens - 48
+        // Cost each line once (linear, even for a two-hour lecture): a chunk costs the empty prompt plus
+        // its lines plus a token per line break. A small margin covers tokenizer merges across lines.
+        let empty = await engine.estimateTokens(call(prompt, inputs: e.inputs(lines: []), schema: Self.mapSchema, purpose: "map"))
+        let room = Int(Double(budget - empty) * 0.9)
         var chunks: [[Evidence.Line]] = []
         var current: [Evidence.Line] = []
-        func fits(_ ls: [Evidence.Line]) -> Bool {
-            engine.estimateTokens(call(prompt, inputs: e.inputs(lines: ls), schema: Self.mapSchema, purpose: "map")) <= budget
-        }
+        var used = 0
         for var line in e.lines {
-            if fits(current + [line]) { current.append(line); continue }
-            if !current.isEmpty { chunks.append(current); current = [] }
+            var cost = await lineCost(line.text)
             // A single line too long for a request (rare: a huge OCR block) is cut down to fit.
-            while !fits([line]) && line.text.count > 80 { line.text = String(line.text.prefix(line.text.count * 2 / 3)) }
-            current = [line]
+            while cost > room && line.text.count > 80 {
+                line.text = String(line.text.prefix(line.text.count * 2 / 3))
+                cost = await lineCost(line.text)
+            }
+            if used + cost > room && !current.isEmpty { chunks.append(current); current = []; used = 0 }
+            current.append(line); used += cost
         }
         if !current.isEmpty { chunks.append(current) }
         var out: [ChunkSummary] = []
@@ -165,6 +170,10 @@ public struct Summarizer: Sendable {
             out.append(ChunkSummary(start: start, end: end, text: "[\(Evidence.clock(start))–\(Evidence.clock(end))] \(text)"))
         }
         return (out, chunks.count)
+    }
+
+    func lineCost(_ text: String) async -> Int {
+        await engine.estimateTokens(EngineCall(purpose: "cost", system: "", parts: [.text(text)], schema: .null, maxTokens: 0)) + 1
     }
 
     /// Merges neighbouring chunk summaries in pairs through the map prompt (one level of a reduce tree).

@@ -30,7 +30,7 @@ final class FakeEngine: EnginePort, @unchecked Sendable {
 
     var calls: [EngineCall] { lock.lock(); defer { lock.unlock() }; return _calls }
 
-    func estimateTokens(_ call: EngineCall) -> Int { Self.tokens(call) }
+    func estimateTokens(_ call: EngineCall) async -> Int { Self.tokens(call) }
 
     static func tokens(_ call: EngineCall) -> Int {
         call.parts.reduce(call.system.split(separator: " ").count) { n, p in
