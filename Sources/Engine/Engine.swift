@@ -1,1 +1,0 @@
-// The Engine module. See the files beside this one.
