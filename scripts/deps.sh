@@ -37,6 +37,8 @@ WHISPER_FLAGS=("${GGML_FLAGS[@]}" -DBUILD_SHARED_LIBS=OFF -DCMAKE_BUILD_TYPE=Rel
 LLAMA_FLAGS=("${GGML_FLAGS[@]}" -DGGML_BMI2=ON -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF
   -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF)
 
+INSTALL_REV=3  # bump when the install steps or the .pc file change
+
 log() { echo "deps: $*" >&2; }
 die() { echo "deps: error: $*" >&2; exit 1; }
 command -v cmake >/dev/null || die "cmake is missing: run scripts/install-debian.sh (or apt-get install cmake)"
@@ -69,8 +71,10 @@ fetch() {
 build_whisper() {
   local dir key stamp
   dir="$(fetch "$WHISPER_PKG" "$WHISPER_VER" "$WHISPER_ARCHIVE" "$WHISPER_SHA256" --no-binary "$WHISPER_PKG")"
+  # The build folder is keyed by what changes the binaries; the stamp also by this script's
+  # install layout (INSTALL_REV), so a layout fix reinstalls without recompiling.
   key="$(stamp_key "$WHISPER_VER $WHISPER_SHA256 ${WHISPER_FLAGS[*]} v2")"
-  stamp="$STAMPS/whisper-$key"
+  stamp="$STAMPS/whisper-$key-$INSTALL_REV"
   if [ -f "$stamp" ] && [ -f "$RECAP_PREFIX/lib/pkgconfig/recap-whisper.pc" ] && [ -x "$RECAP_PREFIX/bin/whisper-cli" ]; then
     return 0
   fi
@@ -89,9 +93,10 @@ build_whisper() {
     < <(find "$bld/src" "$bld/ggml" -name '*.a' | sort)
   cp "$bld/bin/whisper-cli" "$RECAP_PREFIX/bin/whisper-cli"
 
-  # Link order matters for static archives: whisper first, then ggml's backends, then ggml-base.
+  # Link order matters for static archives: whisper, then ggml (the backend registry), then the
+  # backends it registers (ggml-cpu, ...), then ggml-base which they all use.
   local order=(-lwhisper) l
-  for l in ggml-cpu ggml; do [[ " ${libs[*]} " == *" lib$l "* ]] && order+=("-l$l"); done
+  for l in ggml ggml-cpu; do [[ " ${libs[*]} " == *" lib$l "* ]] && order+=("-l$l"); done
   for l in "${libs[@]}"; do
     case "$l" in libwhisper|libggml-cpu|libggml|libggml-base) ;; *) order+=("-l${l#lib}") ;; esac
   done
