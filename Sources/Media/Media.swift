@@ -1,1 +1,0 @@
-// The Media module. See the files beside this one.
