@@ -1,11 +1,12 @@
 import Foundation
+import Models
 import Testing
 @testable import Engine
 
 /// Real parts from Recap's cache (built by scripts/deps.sh and `recap models install`).
 enum Fixtures {
-    static func llamaServer() throws -> String { try LocalPaths().llamaServer() }
-    static func smolLM() throws -> String { try LocalPaths().defaultLanguageModel() }
+    static func llamaServer() throws -> String { try RecapPaths.fromEnvironment().llamaServer().path }
+    static func smolLM() throws -> String { try ModelCatalog.path(for: .smollm2).path }
 
     static func serverOptions(restarts: Int = 3) throws -> LlamaServerOptions {
         LlamaServerOptions(binary: try llamaServer(), model: try smolLM(), contextTokens: 4096, threads: 2,

@@ -28,7 +28,7 @@ let summarySchemaSmall: JSONValue = [
         let plan = try await engine.planner.check(request)
         #expect(plan.exact)  // counted by llama-server's /tokenize
         let r = try await engine.generate(request)
-        #expect(SchemaValidator(schema: summarySchemaSmall).violations(of: r.json).isEmpty)
+        #expect(JSONSchemaValidator(schema: summarySchemaSmall).violations(of: r.json).isEmpty)
         #expect(r.json["title"]?.stringValue?.isEmpty == false)
         #expect(r.usage.promptTokens > 50)
         #expect(r.usage.calls >= 1)
@@ -84,7 +84,7 @@ let summarySchemaSmall: JSONValue = [
         let r = try await engine.generate(EngineRequest(
             parts: [.text("Write notes and more about deltas.")], schema: optional, maxTokens: 12))
         #expect(r.finishReason == "length" ? r.repair != .none : true)
-        #expect(SchemaValidator(schema: optional).isValid(r.json))
+        #expect(JSONSchemaValidator(schema: optional).isValid(r.json))
     }
 
     @Test func cancellingTheTaskCancelsTheRequest() async throws {

@@ -15,7 +15,7 @@ let summarySchema: JSONValue = [
 ]
 
 @Suite struct SchemaTests {
-    let validator = SchemaValidator(schema: summarySchema)
+    let validator = JSONSchemaValidator(schema: summarySchema)
 
     @Test func validDocumentPasses() throws {
         let v = try JSONValue.parse(#"{"title":"Hi","summary":"A talk.","tags":["talk"],"rating":4}"#)
@@ -38,13 +38,13 @@ let summarySchema: JSONValue = [
         #expect(!validator.isValid(try JSONValue.parse(#"{"title":"a","summary":"b","tags":[],"rating":6}"#)))
         #expect(!validator.isValid(try JSONValue.parse(#"{"title":1,"summary":"b","tags":[]}"#)))
         #expect(!validator.isValid(try JSONValue.parse(#"[1,2]"#)))
-        let open = SchemaValidator(schema: ["type": "object", "additionalProperties": ["type": "number"]])
+        let open = JSONSchemaValidator(schema: ["type": "object", "additionalProperties": ["type": "number"]])
         #expect(open.isValid(try JSONValue.parse(#"{"a":1,"b":2.5}"#)))
         #expect(!open.isValid(try JSONValue.parse(#"{"a":"x"}"#)))
     }
 
     @Test func maxLengthCountsCharactersNotBytes() throws {
-        let s = SchemaValidator(schema: ["type": "string", "maxLength": 3])
+        let s = JSONSchemaValidator(schema: ["type": "string", "maxLength": 3])
         #expect(s.isValid("日本語"))
         #expect(!s.isValid("日本語x"))
     }

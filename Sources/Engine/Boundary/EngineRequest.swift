@@ -1,4 +1,5 @@
 import Foundation
+import Media
 
 /// One request to an engine: ordered parts plus how to answer.
 public struct EngineRequest: Sendable {
@@ -12,7 +13,7 @@ public struct EngineRequest: Sendable {
     /// Instructions that frame the task (the chat "system" message).
     public var system: String?
     public var parts: [Part]
-    /// The JSON Schema the answer must satisfy (subset: see `SchemaValidator`). Nil: any JSON object.
+    /// The JSON Schema the answer must satisfy (subset: see `JSONSchemaValidator`). Nil: any JSON object.
     public var schema: JSONValue?
     /// A name for the schema (OpenAI's `json_schema.name`): letters, digits, `_` and `-`.
     public var schemaName: String
@@ -46,7 +47,7 @@ public struct EngineImage: Sendable {
     public var time: Double?
     /// A caller's label, e.g. "scene 3".
     public var label: String?
-    /// 8-bit grayscale pixels for OCR (saves decoding the JPEG again).
+    /// 8-bit grayscale pixels for OCR (Media's; saves decoding the JPEG again).
     public var gray: GrayImage?
     /// Measurements of the pixels, computed by Media.
     public var facts: FrameFacts?
@@ -61,21 +62,6 @@ public struct EngineImage: Sendable {
         self.gray = gray
         self.facts = facts
         self.ocrText = ocrText
-    }
-}
-
-/// 8-bit luma, row-major, `bytesPerRow >= width`.
-public struct GrayImage: Sendable {
-    public var width: Int
-    public var height: Int
-    public var bytesPerRow: Int
-    public var pixels: [UInt8]
-
-    public init(width: Int, height: Int, bytesPerRow: Int? = nil, pixels: [UInt8]) {
-        self.width = width
-        self.height = height
-        self.bytesPerRow = bytesPerRow ?? width
-        self.pixels = pixels
     }
 }
 

@@ -14,7 +14,7 @@ public struct EngineResponse: Sendable {
     public var repair: Repair
     /// For the local engine: the measured inputs (OCR text, pixel facts, transcripts) the model was given in place
     /// of images and audio. Callers record these as measured, not model-generated.
-    public var evidence: [Evidence]
+    public var evidence: [MeasuredEvidence]
     public var identity: EngineIdentity
 
     public enum Repair: String, Sendable, Codable {
@@ -26,7 +26,7 @@ public struct EngineResponse: Sendable {
     }
 
     public init(text: String, json: JSONValue, usage: TokenUsage, timings: EngineTimings, finishReason: String?,
-                repair: Repair, evidence: [Evidence], identity: EngineIdentity) {
+                repair: Repair, evidence: [MeasuredEvidence], identity: EngineIdentity) {
         self.text = text
         self.json = json
         self.usage = usage
@@ -84,7 +84,7 @@ public struct EngineTimings: Sendable, Codable, Hashable {
 }
 
 /// A measured input that stood in for an image or audio clip. Never a caption: it says what was measured.
-public struct Evidence: Sendable, Codable, Hashable {
+public struct MeasuredEvidence: Sendable, Codable, Hashable {
     public enum Kind: String, Sendable, Codable {
         case ocr, pixelFacts = "pixel-facts", transcript
     }

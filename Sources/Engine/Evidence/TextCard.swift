@@ -4,7 +4,7 @@ import Foundation
 /// Draws black text on a white card and encodes it as JPEG (Leptonica's built-in bitmap font): a known image
 /// with known on-screen text, for `recap engine check` and tests.
 public enum TextCard {
-    public static func jpeg(_ text: String, width: Int = 480, height: Int = 120) throws -> Data {
+    public static func jpeg(_ text: String, width: Int = 800, height: Int = 120) throws -> Data {
         var pix: OpaquePointer? = pixCreate(Int32(width), Int32(height), 8)
         guard pix != nil else { throw EngineError.ocrFailed("pixCreate failed") }
         defer { pixDestroy(&pix) }

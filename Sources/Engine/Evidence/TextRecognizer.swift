@@ -1,5 +1,6 @@
 import CTesseract
 import Foundation
+import Media
 
 /// On-screen text by OCR: Tesseract's LSTM engine through its C API, English model from Debian
 /// (`tesseract-ocr-eng`). Words under a confidence floor are dropped, so textures and faces do not turn into
@@ -49,15 +50,14 @@ public final class TextRecognizer: @unchecked Sendable {  // the handle is only 
 
     /// OCR of 8-bit grayscale pixels. Small frames are upscaled 2× first: Tesseract wants text ~20+ px tall.
     public func recognize(_ image: GrayImage) throws -> Result {
-        guard image.width > 0, image.height > 0, image.bytesPerRow >= image.width,
-              image.pixels.count >= image.bytesPerRow * image.height else {
+        guard image.width > 0, image.height > 0, image.pixels.count >= image.width * image.height else {
             throw EngineError.ocrFailed("grayscale buffer \(image.width)×\(image.height) with \(image.pixels.count) bytes is inconsistent")
         }
         let input = image.width < 960 ? Self.upscale2x(image) : image
         return try lock.withLock {
             let h = handle
             input.pixels.withUnsafeBufferPointer { p in
-                TessBaseAPISetImage(h, p.baseAddress, Int32(input.width), Int32(input.height), 1, Int32(input.bytesPerRow))
+                TessBaseAPISetImage(h, p.baseAddress, Int32(input.width), Int32(input.height), 1, Int32(input.width))
             }
             TessBaseAPISetSourceResolution(h, 96)
             defer { TessBaseAPIClear(h) }
@@ -130,13 +130,13 @@ public final class TextRecognizer: @unchecked Sendable {  // the handle is only 
                     let sx = max(0, (Double(x) + 0.5) / 2 - 0.5)
                     let x0 = min(Int(sx), src.width - 1), x1 = min(x0 + 1, src.width - 1)
                     let fx = sx - Double(x0)
-                    let a = Double(s[y0 * src.bytesPerRow + x0]), b = Double(s[y0 * src.bytesPerRow + x1])
-                    let c = Double(s[y1 * src.bytesPerRow + x0]), d = Double(s[y1 * src.bytesPerRow + x1])
+                    let a = Double(s[y0 * src.width + x0]), b = Double(s[y0 * src.width + x1])
+                    let c = Double(s[y1 * src.width + x0]), d = Double(s[y1 * src.width + x1])
                     let top = a + (b - a) * fx, bottom = c + (d - c) * fx
                     out[y * w + x] = UInt8(max(0, min(255, (top + (bottom - top) * fy).rounded())))
                 }
             }
         }
-        return GrayImage(width: w, height: h, bytesPerRow: w, pixels: out)
+        return GrayImage(width: w, height: h, pixels: out)
     }
 }

@@ -85,9 +85,9 @@ public final class LocalEngine: Engine {
     }
 
     /// Replaces images and audio with labelled evidence text (keeping images too when the model sees).
-    func convert(_ request: EngineRequest) async throws -> (EngineRequest, [Evidence]) {
+    func convert(_ request: EngineRequest) async throws -> (EngineRequest, [MeasuredEvidence]) {
         var parts: [EngineRequest.Part] = []
-        var evidence: [Evidence] = []
+        var evidence: [MeasuredEvidence] = []
         let ocrChars = max(40, (options.tokensPerImageEvidence - 60) * 3)
         var hasMeasured = false
         for part in request.parts {
@@ -106,12 +106,12 @@ public final class LocalEngine: Engine {
                 if let t = ocrText {
                     let line = EvidenceText.ocr(t, time: img.time, maxCharacters: ocrChars)
                     lines.append(line)
-                    evidence.append(Evidence(kind: .ocr, time: img.time, text: line))
+                    evidence.append(MeasuredEvidence(kind: .ocr, time: img.time, text: line))
                 }
                 if let f = img.facts {
                     let line = EvidenceText.pixels(f, time: img.time)
                     lines.append(line)
-                    evidence.append(Evidence(kind: .pixelFacts, time: img.time, text: line))
+                    evidence.append(MeasuredEvidence(kind: .pixelFacts, time: img.time, text: line))
                 }
                 if lines.isEmpty { lines.append("[PIXELS] frame\(EvidenceText.timeLabel(img.time)): no measurements available") }
                 if let label = img.label { lines.insert("\(label):", at: 0) }
@@ -122,7 +122,7 @@ public final class LocalEngine: Engine {
                 guard let speech = options.speech else { throw EngineError.unsupportedInput("audio (no speech model)") }
                 let words = try await speech.transcribe(samples: clip.samples)
                 let line = EvidenceText.speech(words, start: clip.start, seconds: clip.seconds, model: speech.modelName)
-                evidence.append(Evidence(kind: .transcript, time: clip.start, text: line))
+                evidence.append(MeasuredEvidence(kind: .transcript, time: clip.start, text: line))
                 parts.append(.text(line))
             }
         }
@@ -174,7 +174,7 @@ actor LocalClient {
 
     /// Sends a converted (text, or text + images when it sees) request. If llama-server died mid-request, the
     /// supervisor restarts it and the request is tried once more.
-    nonisolated func generate(_ request: EngineRequest, evidence: [Evidence], evidenceSeconds: Double,
+    nonisolated func generate(_ request: EngineRequest, evidence: [MeasuredEvidence], evidenceSeconds: Double,
                               started: ContinuousClock.Instant) async throws -> EngineResponse {
         do {
             return try await engine().generate(request, evidence: evidence, evidenceSeconds: evidenceSeconds, started: started)

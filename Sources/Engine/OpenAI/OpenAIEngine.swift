@@ -58,7 +58,7 @@ public struct OpenAIEngine: Engine {
     }
 
     /// The exchange itself, for callers that planned already (the local engine, after turning media into text).
-    func generate(_ request: EngineRequest, evidence: [Evidence], evidenceSeconds: Double,
+    func generate(_ request: EngineRequest, evidence: [MeasuredEvidence], evidenceSeconds: Double,
                   started: ContinuousClock.Instant) async throws -> EngineResponse {
         let messages = try messages(for: request)
         return try await StructuredOutput.generate(

@@ -4,7 +4,7 @@ import Foundation
 /// `type` (one or a list), `properties`, `required`, `additionalProperties` (bool or schema), `items`, `enum`,
 /// `const`, `minLength`/`maxLength`, `minItems`/`maxItems`, `minimum`/`maximum`, `anyOf`.
 /// Unknown keywords are ignored (as JSON Schema says), so a richer published schema still works here.
-public struct SchemaValidator: Sendable {
+public struct JSONSchemaValidator: Sendable {
     public let schema: JSONValue
 
     public init(schema: JSONValue) {

@@ -24,8 +24,8 @@ enum StructuredOutput {
     /// Judges one answer against an optional schema.
     static func judge(_ raw: String, schema: JSONValue?) -> Verdict {
         let doc = JSONRepair.extractDocument(raw)
-        let validator = schema.map(SchemaValidator.init(schema:))
-        func problems(_ v: JSONValue) -> [SchemaValidator.Violation] { validator?.violations(of: v) ?? [] }
+        let validator = schema.map(JSONSchemaValidator.init(schema:))
+        func problems(_ v: JSONValue) -> [JSONSchemaValidator.Violation] { validator?.violations(of: v) ?? [] }
 
         var reason: String
         do {
@@ -49,7 +49,7 @@ enum StructuredOutput {
         request: EngineRequest,
         messages: [ChatWire.Message],
         identity: EngineIdentity,
-        evidence: [Evidence],
+        evidence: [MeasuredEvidence],
         evidenceSeconds: Double,
         started: ContinuousClock.Instant,
         call: ([ChatWire.Message]) async throws -> RawCompletion

@@ -1,49 +1,24 @@
 import Foundation
+import Models
 
 extension EngineSettings {
     /// The local engine's options: llama-server from Recap's prefix, SmolLM2 (or `llmModel`), whisper for audio
-    /// and Tesseract OCR, each found in Recap's cache.
-    public func localOptions() throws -> LocalEngine.Options {
-        let paths = LocalPaths()
+    /// parts when its model is installed, and Tesseract OCR; paths from `RecapPaths` (RECAP_CACHE & co).
+    public func localOptions(paths: RecapPaths = .fromEnvironment()) throws -> LocalEngine.Options {
+        let model = try llmModel ?? ModelCatalog.path(for: .smollm2, paths: paths).path
         let server = LlamaServerOptions(
-            binary: try paths.llamaServer(), model: try llmModel ?? paths.defaultLanguageModel(), mmproj: mmproj,
+            binary: try paths.llamaServer().path, model: model, mmproj: mmproj,
             contextTokens: contextTokens ?? 4096, threads: threads,
             startupTimeout: .seconds(max(30, requestTimeoutSeconds)))
+        // Audio parts need a whisper model; without one installed the engine honestly claims no audio.
+        let speechModel = try LocalModel(named: self.speechModel ?? "base")
+        let speech = (try? ModelCatalog.path(for: speechModel, paths: paths)).map {
+            WhisperTranscriptSource(modelPath: $0.path, modelName: speechModel.rawValue)
+        }
+        if self.speechModel != nil, speech == nil {
+            _ = try ModelCatalog.path(for: speechModel, paths: paths)  // asked for by name: say it is missing
+        }
         let recognizer = ocr ? try TextRecognizer() : nil
-        return LocalEngine.Options(server: server, speech: try paths.speech(model: speechModel), ocr: recognizer,
-                                   handleSignals: handleSignals)
+        return LocalEngine.Options(server: server, speech: speech, ocr: recognizer, handleSignals: handleSignals)
     }
-}
-
-/// Where the local engine's parts live.
-struct LocalPaths {
-    var cache: String {
-        let env = ProcessInfo.processInfo.environment
-        if let c = env["RECAP_CACHE"], !c.isEmpty { return c }
-        let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
-        return base + "/recap"
-    }
-
-    var prefix: String { ProcessInfo.processInfo.environment["RECAP_PREFIX"].flatMap { $0.isEmpty ? nil : $0 } ?? cache + "/prefix" }
-
-    func llamaServer() throws -> String {
-        let p = prefix + "/bin/llama-server"
-        guard FileManager.default.isExecutableFile(atPath: p) else {
-            throw EngineError.missingFile(path: p, hint: "build it with `make deps` (scripts/deps.sh)")
-        }
-        return p
-    }
-
-    func defaultLanguageModel() throws -> String {
-        let name = "SmolLM2-135M-Instruct.Q4_1.gguf"
-        let root = cache
-        if let e = FileManager.default.enumerator(atPath: root) {
-            while let rel = e.nextObject() as? String {
-                if (rel as NSString).lastPathComponent == name { return root + "/" + rel }
-            }
-        }
-        throw EngineError.missingFile(path: "\(root)/…/\(name)", hint: "install it with `recap models install`, or pass --llm-model PATH")
-    }
-
-    func speech(model: String?) throws -> (any SpeechToText)? { nil }
 }
