@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SpeechTests", dependencies: ["Speech", "Models", "Media"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Media"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Media", "Models"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Engine", "Store", "Media"]),
     ]
 )
