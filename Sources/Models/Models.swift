@@ -1,1 +1,0 @@
-// The Models module. See the files beside this one.

@@ -1,1 +1,0 @@
-// The Speech module. See the files beside this one.
