@@ -184,6 +184,13 @@ public final class Runner: Sendable {
         let claimed: ClaimedJob
         do {
             guard let c = try store.claim(jobID: t.jobID, owner: config.owner, leaseDuration: config.leaseSeconds) else {
+                if let job = try? store.job(t.jobID), job.state == .failed {
+                    // An earlier attempt failed and its retry backoff has not elapsed yet.
+                    let when = ISO8601DateFormatter().string(from: job.notBefore)
+                    await record(failure: .init(path: t.file.relativePath, stage: nil,
+                                                reason: "\(job.lastError ?? "failed earlier"); next retry after \(when)"), job: t.jobID, tally: tally)
+                    return nil
+                }
                 await tally.update { $0.busyElsewhere += 1 }
                 await progress.finished(job: t.jobID, file: t.file.relativePath, ok: true, mediaSeconds: 0, note: "(busy in another run)")
                 return nil

@@ -1,7 +1,156 @@
 import ArgumentParser
+import Engine
+import Foundation
+import Pipeline
+import Store
 
-// Placeholder until its issue lands; the owner of this command replaces the whole file.
+/// `recap run`: the product. Folders of videos in; summaries, captions and transcripts out, as JSON.
 struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "(not built yet)")
-    func run() async throws { throw ValidationError("recap run is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Summarize, caption and transcribe every video under the given folders.",
+        discussion: """
+            Finds media under PATH... (recursively; hidden files are skipped), runs a pipeline on each file and \
+            writes, mirroring the input tree under --out:
+              NAME.recap.json   the result (schemas/recap-output.v1.json)
+              NAME.srt, .vtt    subtitles, when there is speech
+              NAME.contact.jpg  a contact sheet of the sampled frames
+
+            Work is recorded in a job store (default: OUT/.recap/store.sqlite; RECAP_STORE or --store to move it), \
+            so a re-run skips finished files without calling the engine, and a killed run resumes where it stopped.
+
+            Pipelines: summarize (default), social, archive-index, or a YAML file of your own (see pipelines/).
+
+            Exit codes: 0 all succeeded; 2 some files failed (listed on stderr); 1 usage or configuration error; \
+            3 engine unavailable; 130 interrupted (finished stages are kept).
+
+            Examples:
+              recap run ~/Videos --out ~/recaps
+              recap run lectures --pipeline archive-index --out /srv/index --json      # from cron
+              recap run clips --pipeline social --engine openai --preset vllm --base-url http://gpu:8000/v1
+            """
+    )
+
+    @Argument(help: "Folders or media files to process.")
+    var paths: [String]
+
+    @Option(name: .long, help: "Pipeline name (summarize, social, archive-index) or a path to a pipeline YAML file.")
+    var pipeline: String = PipelineLibrary.defaultName
+
+    @Option(name: .long, help: "Output folder; the input tree is mirrored under it.")
+    var out: String = StoreLocation.defaultOutputFolder
+
+    @Option(name: .long, help: "Job store file (default: $RECAP_STORE, else OUT/.recap/store.sqlite).")
+    var store: String?
+
+    @Option(name: .long, help: "Files processed at once on each side (decoding and engine); decoding of the next file always overlaps the engine's work on the current one.")
+    var jobs: Int = 1
+
+    @Option(name: .long, help: "Seconds a file's claim lasts without a heartbeat: after a crash or kill, another run takes the file over this long after the last heartbeat.")
+    var leaseSeconds: Double = 60
+
+    @Flag(name: .long, help: "Log every stage of every file to stderr (the default off a terminal is silence until the final summary).")
+    var verbose = false
+
+    @Flag(name: .long, help: "Print the run summary as JSON on stdout.")
+    var json = false
+
+    @OptionGroup(title: "Engine")
+    var engine: EngineOptions
+
+    func validate() throws {
+        guard leaseSeconds >= 3 else { throw ValidationError("--lease-seconds must be at least 3") }
+        guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be between 1 and 64") }
+        guard !paths.isEmpty else { throw ValidationError("give at least one folder or file to process") }
+    }
+
+    func run() async throws {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        let inputs = paths.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, relativeTo: cwd).standardizedFileURL }
+        for u in inputs where !FileManager.default.fileExists(atPath: u.path) {
+            fail(1, "\(u.path): no such file or folder")
+        }
+        let spec: PipelineSpec
+        do { spec = try PipelineLibrary.resolve(pipeline) } catch { fail(1, "\(error)") }
+
+        let outURL = URL(fileURLWithPath: (out as NSString).expandingTildeInPath, relativeTo: cwd).standardizedFileURL
+        do { try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true) } catch {
+            fail(1, "\(outURL.path): cannot create the output folder (\(error.localizedDescription))")
+        }
+        let storeURL = StoreLocation.resolve(store: store, outputFolder: outURL.path)
+        let jobStore: JobStore
+        do { jobStore = try JobStore(url: storeURL) } catch { fail(1, "\(error)") }
+
+        // Discovery first: an unchanged folder never needs the engine, but the engine's identity is part
+        // of every job's key, so it is made (not started: llama-server starts on first use) before the scan.
+        let found = Discovery(excluded: [outURL]).discover(inputs)
+
+        var settings = engine.settings
+        settings.handleSignals = false  // this command stops the engine itself, after giving back its leases
+        let theEngine: any Engine
+        do { theEngine = try await settings.makeEngine() } catch { fail(3, "engine unavailable: \(error)") }
+        let ocr = try? TextRecognizer()
+        let speech: (any SpeechPort)? = spec.audio.enabled ? (try? WhisperSpeech(model: engine.speechModel ?? spec.audio.model, language: spec.audio.language)) : nil
+        if spec.audio.enabled && speech == nil {
+            FileHandle.standardError.write(Data("recap: warning: no whisper model \"\(engine.speechModel ?? spec.audio.model)\" installed; transcripts are skipped (run `recap models install`)\n".utf8))
+        }
+
+        let progress = ProgressReporter(mode: ProgressReporter.choose(verbose: verbose, json: json))
+        let runner = Runner(
+            config: .init(spec: spec, out: OutputPaths(root: outURL), workRoot: storeURL.deletingLastPathComponent().appendingPathComponent("work"),
+                          jobs: jobs, leaseSeconds: leaseSeconds),
+            store: jobStore, media: FFmpegMedia(ocr: ocr), speech: speech, engine: EngineBridge(theEngine), progress: progress)
+
+        let work = Task { await runner.run(found) }
+        let signals = SignalCancellation { work.cancel() }
+        let summary = await work.value
+        signals.stop()
+        await theEngine.shutdown()
+
+        for f in summary.failures {
+            FileHandle.standardError.write(Data("recap: failed: \(f.path)\(f.stage.map { " (at \($0))" } ?? ""): \(f.reason)\n".utf8))
+        }
+        if verbose { for i in summary.discoveryIssues { FileHandle.standardError.write(Data("recap: skipped: \(i)\n".utf8)) } }
+        if json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try enc.encode(summary), as: UTF8.self))
+        } else {
+            print(summary.line)
+        }
+        if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
+    }
+
+    func fail(_ code: Int32, _ message: String) -> Never {
+        FileHandle.standardError.write(Data("recap run: \(message)\n".utf8))
+        Foundation.exit(code)
+    }
+}
+
+/// Ctrl-C and SIGTERM cancel the run (leases are released, the engine is stopped); a second signal
+/// exits at once.
+final class SignalCancellation: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
+    private var count = 0
+
+    init(_ onSignal: @escaping @Sendable () -> Void) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [self] in
+                let n = lock.withLock { count += 1; return count }
+                if n > 1 { Foundation.exit(130) }
+                FileHandle.standardError.write(Data("\nrecap: stopping (finished stages are kept; press Ctrl-C again to quit at once)\n".utf8))
+                onSignal()
+            }
+            s.resume()
+            sources.append(s)
+        }
+    }
+
+    func stop() {
+        for s in sources { s.cancel() }
+        for sig in [SIGINT, SIGTERM] { signal(sig, SIG_DFL) }
+    }
 }

@@ -1,0 +1,67 @@
+import Engine
+import Foundation
+import Media
+
+/// The frames stage over Media's sampler: the pipeline's strategy, at most `maxFrames` frames kept
+/// (memory stays bounded however long the file), JPEGs written to the job's work folder, pixel facts,
+/// OCR of each kept frame while it is at hand, and the contact sheet.
+enum FrameSampling {
+    static func sample(_ url: URL, settings: PipelineSpec.Frames, probe: RecapOutput.Probe, into folder: URL,
+                       ocr: TextRecognizer?) async throws -> FrameSet {
+        try await Blocking.run { try sampleBlocking(url, settings: settings, probe: probe, into: folder, ocr: ocr) }
+    }
+
+    static func strategy(_ s: PipelineSpec.Frames, duration: Double) -> SamplingStrategy {
+        let spread = duration > 0 ? duration / Double(max(1, s.maxFrames)) : 0
+        switch s.strategy {
+        // Widen the interval on long media so the frame count stays near max_frames without decoding more.
+        case .interval: return .every(seconds: max(s.interval, spread))
+        case .count: return .count(s.maxFrames)
+        case .keyframes: return .keyframes(minInterval: spread * 0.8)
+        case .scenes: return .scenes(threshold: s.sceneThreshold, minSceneLength: s.minSceneSeconds)
+        }
+    }
+
+    static func sampleBlocking(_ url: URL, settings: PipelineSpec.Frames, probe: RecapOutput.Probe, into folder: URL,
+                               ocr: TextRecognizer?) throws -> FrameSet {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let cap = max(1, settings.maxFrames)
+        var kept: [SampledFrame] = []
+        let result = try FrameSampler.sample(url: url, strategy: strategy(settings, duration: probe.durationSeconds),
+                                             options: FrameSamplerOptions(maxSide: settings.maxSide)) { frame in
+            kept.append(frame)
+            // Thin evenly once well past the cap: memory is a few dozen JPEGs whatever the length.
+            if kept.count >= cap * 4 { kept = kept.enumerated().filter { $0.offset % 2 == 0 }.map(\.element) }
+        }
+        var frames = kept
+        if frames.count > cap {
+            let step = Double(frames.count) / Double(cap)
+            frames = (0..<cap).map { frames[min(frames.count - 1, Int((Double($0) + 0.5) * step))] }
+        }
+        // A scene detector that found nothing on a short, static clip still gives the clip one frame.
+        if frames.isEmpty, case .scenes = strategy(settings, duration: probe.durationSeconds) {
+            let fallback = try FrameSampler.sample(url: url, strategy: .count(1), options: FrameSamplerOptions(maxSide: settings.maxSide))
+            frames = fallback.frames
+        }
+        var samples: [FrameSample] = []
+        for (i, f) in frames.enumerated() {
+            let file = folder.appendingPathComponent(String(format: "frame-%04d.jpg", i))
+            try f.jpeg.write(to: file)
+            var text = ""
+            if let ocr, let r = try? ocr.recognize(jpeg: f.jpeg) { text = r.text.trimmingCharacters(in: .whitespacesAndNewlines) }
+            samples.append(FrameSample(
+                time: f.time, file: file.path, isKeyframe: f.isKeyframe,
+                facts: .init(brightness: f.facts.brightness, dominantColors: f.facts.dominantColors.prefix(3).map(\.name),
+                             motion: f.facts.motion, sceneScore: f.facts.sceneChange),
+                ocrText: text))
+        }
+        var sheet: String?
+        if !frames.isEmpty {
+            let u = folder.appendingPathComponent("contact.jpg")
+            try ContactSheet.write(frames, to: u)
+            sheet = u.path
+        }
+        let cuts = (result.scenes ?? []).map(\.start)
+        return FrameSet(frames: samples, sceneCuts: cuts, contactSheet: sheet)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+@testable import Pipeline
+
+/// Runs the built `recap` binary as a subprocess: the end-to-end tests exercise the real program with the
+/// real local engine, store and media libraries, never a fake.
+enum RecapProcess {
+    /// The binary beside the test bundle (`.build/debug/recap` under `make test`), or $RECAP_BIN.
+    static func binary() throws -> URL {
+        let env = ProcessInfo.processInfo.environment
+        var candidates: [URL] = []
+        if let b = env["RECAP_BIN"], !b.isEmpty { candidates.append(URL(fileURLWithPath: b)) }
+        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent("recap"))
+            dir.deleteLastPathComponent()
+        }
+        for s in [".build/debug", ".build-pipeline/debug", ".build/release"] { candidates.append(repoRoot.appendingPathComponent(s + "/recap")) }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw Missing(what: "the recap binary (build it first: `swift build`, or set RECAP_BIN); looked in \(candidates.map(\.path))")
+        }
+        return found
+    }
+
+    struct Missing: Error, CustomStringConvertible { var what: String; var description: String { "missing \(what)" } }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var summary: JSON? { try? JSON.parse(stdout) }
+    }
+
+    /// Starts recap; the caller waits or kills.
+    static func start(_ args: [String], cwd: URL = repoRoot) throws -> (Process, Pipe, Pipe) {
+        let p = Process()
+        p.executableURL = try binary()
+        p.arguments = args
+        p.currentDirectoryURL = cwd
+        var env = ProcessInfo.processInfo.environment
+        env["RECAP_PIPELINES"] = repoRoot.appendingPathComponent("pipelines").path
+        env.removeValue(forKey: "RECAP_STORE")
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return (p, out, err)
+    }
+
+    static func run(_ args: [String]) async throws -> Result {
+        let (p, out, err) = try start(args)
+        // Read both pipes while the process runs so a full pipe can never block it.
+        async let o = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+        async let e = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        let (od, ed) = await (o, e)
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: od, as: UTF8.self), stderr: String(decoding: ed, as: UTF8.self))
+    }
+
+    /// Copies named samples into a fresh input folder.
+    static func inputs(_ names: [String], into dir: URL) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for n in names {
+            try FileManager.default.copyItem(at: repoRoot.appendingPathComponent("samples/\(n)"), to: dir.appendingPathComponent(n))
+        }
+    }
+}
