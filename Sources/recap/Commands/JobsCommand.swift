@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Store
 
-extension JobState: @retroactive ExpressibleByArgument {}
+extension JobState: ExpressibleByArgument {}
 
 /// `recap jobs`: look at, retry and cancel the jobs in the store.
 struct JobsCommand: AsyncParsableCommand {
