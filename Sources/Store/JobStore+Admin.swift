@@ -155,7 +155,7 @@ extension JobStore {
     /// purpose: a call that happened is counted even if the lease was lost meanwhile, which is
     /// what "no finished stage is computed again" tests need to see.
     public func recordEngineCalls(jobID: Int64, stage: Stage, count: Int = 1) throws {
-        try write { db in
+        try writeStatement { db in
             try db.cachedStatement(sql: """
                 INSERT INTO engineCalls (jobId, stage, count) VALUES (?, ?, ?)
                 ON CONFLICT (jobId, stage) DO UPDATE SET count = count + excluded.count

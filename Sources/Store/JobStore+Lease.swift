@@ -23,7 +23,7 @@ extension JobStore {
             let filter = identity == nil ? "" : " AND pipeline = ? AND pipelineVersion = ? AND engine = ?"
             let filterArgs: StatementArguments = identity.map { [$0.pipeline, $0.pipelineVersion, $0.engine] } ?? []
             while let expired = try Job.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM jobs WHERE state = 'running' AND leaseExpiresAt <= ?\(filter) ORDER BY leaseExpiresAt LIMIT 1"),
+                db.cachedStatement(sql: "SELECT * FROM jobs INDEXED BY jobs_leases WHERE state = 'running' AND leaseExpiresAt <= ?\(filter) ORDER BY leaseExpiresAt LIMIT 1"),
                 arguments: [now] + filterArgs)
             {
                 let stage = try nextStage(db, jobID: expired.id)
@@ -40,7 +40,7 @@ extension JobStore {
                 return try take(db, expired, owner: owner, ttl: ttl, now: now)
             }
             guard let ready = try Job.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM jobs WHERE state IN ('queued','failed') AND notBefore <= ?\(filter) ORDER BY notBefore, id LIMIT 1"),
+                db.cachedStatement(sql: "SELECT * FROM jobs INDEXED BY jobs_ready WHERE state IN ('queued','failed') AND notBefore <= ?\(filter) ORDER BY notBefore, id LIMIT 1"),
                 arguments: [now] + filterArgs)
             else { return nil }
             return try take(db, ready, owner: owner, ttl: ttl, now: now)
@@ -109,7 +109,7 @@ extension JobStore {
     /// Extends the lease by its duration from now. Throws `leaseLost` if it was taken over or cancelled.
     @discardableResult
     public func heartbeat(_ lease: Lease) throws -> Lease {
-        try write { db in
+        try writeStatement { db in
             let now = now()
             try db.cachedStatement(sql: """
                 UPDATE jobs SET leaseExpiresAt = ?, updatedAt = ? WHERE id = ? AND leaseToken = ? AND state = 'running'
@@ -124,16 +124,18 @@ extension JobStore {
     /// Saves a finished stage's result (JSON and/or a file reference), if the lease is still ours.
     /// Saving the same stage again replaces it (a re-run after a crash between work and checkpoint).
     public func checkpoint(_ lease: Lease, stage: Stage, result: Data? = nil, fileRef: String? = nil, startedAt: Date? = nil) throws {
-        try write { db in
+        // One statement, guard included: atomic on its own, and the hottest write of a run.
+        try writeStatement { db in
             let now = now()
-            try requireLease(db, lease)
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO stages (jobId, stage, result, fileRef, startedAt, finishedAt, attempt)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS
+                  (SELECT 1 FROM jobs WHERE id = ? AND leaseToken = ? AND state = 'running')
                 """).execute(arguments: [
                     lease.jobID, stage.rawValue, result.map { String(decoding: $0, as: UTF8.self) }, fileRef,
-                    startedAt?.timeIntervalSince1970 ?? now, now, lease.attempt,
+                    startedAt?.timeIntervalSince1970 ?? now, now, lease.attempt, lease.jobID, lease.token,
                 ])
+            guard db.changesCount == 1 else { throw try lostError(db, lease) }
         }
     }
 

@@ -102,6 +102,26 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// Runs `body` outside an explicit transaction: for a single write statement, which SQLite
+    /// makes atomic by itself (its write lock is taken before it reads, like BEGIN IMMEDIATE).
+    /// Same busy handling as ``write(_:)``.
+    func writeStatement<T>(_ body: (Database) throws -> T) throws -> T {
+        let start = Date()
+        var pause: useconds_t = 200
+        while true {
+            do {
+                return try pool.writeWithoutTransaction { db in try body(db) }
+            } catch let error as DatabaseError where error.isBusy {
+                let waited = Date().timeIntervalSince(start)
+                if waited > options.busyBudget { throw StoreError.busy(path: path, waited: waited) }
+                usleep(pause + useconds_t.random(in: 0...pause))
+                pause = min(pause * 2, 50_000)
+            } catch {
+                throw map(error)
+            }
+        }
+    }
+
     /// A read of a consistent snapshot (WAL readers never block writers nor wait for them).
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         let start = Date()
