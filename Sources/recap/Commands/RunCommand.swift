@@ -89,7 +89,6 @@ struct RunCommand: AsyncParsableCommand {
         settings.handleSignals = false  // this command stops the engine itself, after giving back its leases
         let theEngine: any Engine
         do { theEngine = try await settings.makeEngine() } catch { fail(3, "engine unavailable: \(error)") }
-        let ocr = try? TextRecognizer()
         let speech: (any SpeechPort)? = spec.audio.enabled ? (try? WhisperSpeech(model: engine.speechModel ?? spec.audio.model, language: spec.audio.language)) : nil
         if spec.audio.enabled && speech == nil {
             FileHandle.standardError.write(Data("recap: warning: no whisper model \"\(engine.speechModel ?? spec.audio.model)\" installed; transcripts are skipped (run `recap models install`)\n".utf8))
@@ -99,7 +98,7 @@ struct RunCommand: AsyncParsableCommand {
         let runner = Runner(
             config: .init(spec: spec, out: OutputPaths(root: outURL), workRoot: storeURL.deletingLastPathComponent().appendingPathComponent("work"),
                           jobs: jobs, leaseSeconds: leaseSeconds),
-            store: jobStore, media: FFmpegMedia(ocr: ocr), speech: speech, engine: EngineBridge(theEngine), progress: progress)
+            store: jobStore, media: FFmpegMedia(ocr: engine.ocr), speech: speech, engine: EngineBridge(theEngine), progress: progress)
 
         let work = Task { await runner.run(found) }
         let signals = SignalCancellation { work.cancel() }

@@ -46,7 +46,7 @@ import Testing
         // The narrated clip: its transcript and its summary carry words of the script.
         let narrated = try RecapOutput.decode(Data(contentsOf: out.appendingPathComponent("talks/narrated.recap.json")))
         let said = (narrated.transcript?.text ?? "").lowercased()
-        for w in ["delta", "river", "sea", "sand"] { #expect(said.contains(w), "transcript lacks \(w): \(said)") }
+        for w in ["delta", "river", "sea", "water"] { #expect(said.contains(w), "transcript lacks \(w): \(said)") }
         let summaryText = narrated.results.text().lowercased() + narrated.extract.map(\.text).joined(separator: " ").lowercased()
         #expect(["delta", "river", "sea"].filter { summaryText.contains($0) }.count >= 2, "summary: \(summaryText)")
         #expect(narrated.grounding.hasSpeech)
