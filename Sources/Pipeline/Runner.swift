@@ -221,7 +221,10 @@ public final class Runner: Sendable {
             p.probe = try await stage(.probe, &p) { try await self.media.probe(url) }
             await progress.media(seconds: p.probe.durationSeconds)
             let probe = p.probe
-            p.frames = try await stage(.frames, &p, valid: { (f: FrameSet) in
+            let ctx = StageContext(jobID: p.jobID, lease: p.lease, checkpoints: p.checkpoints, file: p.file.relativePath)
+            // Frames (decode, scene detection, OCR) and audio → transcription share nothing: run them side by
+            // side so the second core is busy while whisper or the scene detector works.
+            async let framesDone: (FrameSet, Double) = runStage(.frames, ctx, valid: { (f: FrameSet) in
                 f.frames.allSatisfy { FileManager.default.fileExists(atPath: work.appendingPathComponent($0.file).path) }
             }) {
                 guard probe.hasVideo, self.spec.has(.frames) else { return FrameSet(frames: [], sceneCuts: [], contactSheet: nil) }
@@ -229,17 +232,22 @@ public final class Runner: Sendable {
                     .relativized(to: work)
             }
             let wantsAudio = probe.hasAudio && spec.audio.enabled && spec.has(.audio) && speech != nil
-            let audio: AudioSet = try await stage(.audio, &p, valid: { (a: AudioSet) in
+            let (audio, audioSeconds): (AudioSet, Double) = try await runStage(.audio, ctx, valid: { (a: AudioSet) in
                 (a.clips ?? []).allSatisfy { FileManager.default.fileExists(atPath: work.appendingPathComponent($0.file).path) }
             }) {
                 guard wantsAudio else { return AudioSet(clips: nil) }
                 let clips = try await self.media.extractAudio(url, clipSeconds: self.spec.audio.clipSeconds, into: work.appendingPathComponent("audio"))
                 return AudioSet(clips: clips?.map { var c = $0; c.file = Self.relative($0.file, to: work); return c })
             }
-            let transcript: TranscriptBox = try await stage(.transcribe, &p) {
+            let (transcript, transcribeSeconds): (TranscriptBox, Double) = try await runStage(.transcribe, ctx) {
                 guard let clips = audio.clips, let speech = self.speech, self.spec.has(.transcribe) else { return TranscriptBox(value: nil) }
                 return TranscriptBox(value: try await self.transcribe(clips, speech: speech, work: work))
             }
+            let (frames, framesSeconds) = try await framesDone
+            p.frames = frames
+            p.timings["frames"] = framesSeconds
+            p.timings["audio"] = audioSeconds
+            p.timings["transcribe"] = transcribeSeconds
             p.transcript = transcript.value
             return p
         } catch {
@@ -462,28 +470,44 @@ public final class Runner: Sendable {
 
     /// Runs one stage unless an earlier attempt checkpointed it; checkpoints its result; counts its
     /// engine calls and time.
-    func stage<T: Codable & Sendable>(_ s: PipelineSpec.Stage, _ p: inout Prepared, valid: (T) -> Bool = { _ in true },
+    /// What a stage needs to know about its job; Sendable, so independent stages can run concurrently.
+    struct StageContext: Sendable {
+        var jobID: Int64
+        var lease: Lease
+        var checkpoints: [Store.Stage: Checkpoint]
+        var file: String
+    }
+
+    func stage<T: Codable & Sendable>(_ s: PipelineSpec.Stage, _ p: inout Prepared, valid: @Sendable (T) -> Bool = { _ in true },
                                       _ compute: () async throws -> T) async throws -> T {
+        let ctx = StageContext(jobID: p.jobID, lease: p.lease, checkpoints: p.checkpoints, file: p.file.relativePath)
+        let (v, seconds) = try await runStage(s, ctx, valid: valid, compute)
+        p.timings[s.rawValue] = seconds
+        return v
+    }
+
+    /// Runs one stage unless an earlier attempt checkpointed it; checkpoints its result; counts its
+    /// engine calls. Returns the value and the stage's time (the checkpoint's, when resumed).
+    func runStage<T: Codable & Sendable>(_ s: PipelineSpec.Stage, _ ctx: StageContext, valid: @Sendable (T) -> Bool = { _ in true },
+                                         _ compute: () async throws -> T) async throws -> (T, Double) {
         let key = Store.Stage(rawValue: s.rawValue)
-        if let cp = p.checkpoints[key], let v = try? cp.decode(T.self), valid(v) {
-            p.timings[s.rawValue] = cp.duration
-            return v
+        if let cp = ctx.checkpoints[key], let v = try? cp.decode(T.self), valid(v) {
+            return (v, cp.duration)
         }
         try Task.checkCancellation()
-        await progress.stage(job: p.jobID, file: p.file.relativePath, stage: s.rawValue)
+        await progress.stage(job: ctx.jobID, file: ctx.file, stage: s.rawValue)
         let started = Date()
-        let counter = counter(for: p.jobID)
+        let counter = counter(for: ctx.jobID)
         let before = counter.value
         do {
             let v = try await compute()
             let calls = counter.value - before
-            if calls > 0 { try? store.recordEngineCalls(jobID: p.jobID, stage: key, count: calls) }
-            try store.checkpoint(p.lease, stage: key, value: v, startedAt: started)
-            p.timings[s.rawValue] = Date().timeIntervalSince(started)
-            return v
+            if calls > 0 { try? store.recordEngineCalls(jobID: ctx.jobID, stage: key, count: calls) }
+            try store.checkpoint(ctx.lease, stage: key, value: v, startedAt: started)
+            return (v, Date().timeIntervalSince(started))
         } catch {
             let calls = counter.value - before
-            if calls > 0 { try? store.recordEngineCalls(jobID: p.jobID, stage: key, count: calls) }
+            if calls > 0 { try? store.recordEngineCalls(jobID: ctx.jobID, stage: key, count: calls) }
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
             if error is StoreError { throw error }
             // A file that is not media fails at probe: retrying it cannot help.
