@@ -61,6 +61,7 @@ import json,sys
 rows=[json.loads(l) for l in open(sys.argv[1])]
 print(sum(r["jobs"] for r in rows)/(max(r["end"] for r in rows)-min(r["start"] for r in rows)))
 PY
+  python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r["jobs"]/r["cpuSeconds"])' "$work/one$r.jsonl" >>"$work/drain1cpu"
 
   # four processes draining $JOBS jobs from one store
   s="$work/four$r.sqlite"
@@ -92,24 +93,28 @@ for r in $(seq "$RUNS"); do
 done
 
 enqueue=$(median <"$work/enqueue"); reference=$(median <"$work/reference")
-one=$(median <"$work/drain1"); four=$(median <"$work/drain4")
+one=$(median <"$work/drain1"); four=$(median <"$work/drain4"); onecpu=$(median <"$work/drain1cpu")
+load=$(cut -d' ' -f1 /proc/loadavg)
 rescan=$(median <"$work/rescan")
 enqueued=$(sort -n "$work/rescan.enqueued" | tail -1); fread=$(sort -n "$work/rescan.read" | tail -1)
 prime=$(field seconds <"$work/prime.json")
 peak=$(sort -n "$work/rss" | tail -1)
 errors=$( [ -s "$work/drain4.err" ] && cat "$work/drain4.err" || echo none)
 
-python3 - "$enqueue" "$reference" "$one" "$four" "$rescan" "$enqueued" "$fread" "$prime" "$peak" "$RUNS" "$JOBS" "$FILES" "$errors" <<'PY'
+python3 - "$enqueue" "$reference" "$one" "$four" "$rescan" "$enqueued" "$fread" "$prime" "$peak" "$RUNS" "$JOBS" "$FILES" "$errors" "$onecpu" "$load" <<'PY'
 import sys
 enq, ref, one, four, rescan = map(float, sys.argv[1:6])
 enqueued, fread, prime, peak, runs, jobs, files = sys.argv[6:13]
 errors = sys.argv[13]
+onecpu, load = float(sys.argv[14]), sys.argv[15]
 ok = lambda b: "ok" if b else "MISSED"
-print(f"store benchmark: medians of {runs} runs, release build ({jobs} jobs per drain, {files}-file tree)")
+print(f"store benchmark: medians of {runs} runs, release build ({jobs} jobs per drain, {files}-file tree), "
+      f"{__import__('os').cpu_count()} CPUs, load average {load} at the end")
 print(f"{'measure':44} {'value':>14} {'target':>16}  result")
 print(f"{'enqueue 10,000 jobs':44} {enq:>12.3f} s {'<= 1 s':>16}  {ok(enq <= 1)}")
 print(f"{'  reference: sqlite3 CLI, same rows':44} {ref:>12.3f} s {'':>16}  ratio {enq/ref:.2f}x")
 print(f"{'claim + 7 checkpoints + complete, 1 process':44} {one:>8.0f} jobs/s {'>= 1,000 jobs/s':>16}  {ok(one >= 1000)}")
+print(f"{'  CPU cost: jobs per CPU-second (load-free)':44} {onecpu:>8.0f} jobs/s")
 print(f"{'  same, 4 contending processes (total)':44} {four:>8.0f} jobs/s {'>= 70% of 1 proc':>16}  {ok(four >= 0.7*one)} ({four/one:.0%})")
 print(f"{'  errors in 4-process runs':44} {errors:>14} {'none':>16}  {ok(errors == 'none')}")
 print(f"{'rescan unchanged 10,000 files':44} {rescan:>12.3f} s {'<= 2 s':>16}  {ok(rescan <= 2 and enqueued == '0')}")

@@ -125,7 +125,10 @@ do {
             }
         }
         let end = Date().timeIntervalSince1970
-        emit(["op": "drain", "jobs": done, "errors": errors, "start": start, "end": end])
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        emit(["op": "drain", "jobs": done, "errors": errors, "start": start, "end": end, "cpuSeconds": cpu])
 
     case "bench-tree":
         let dir = require("dir")
