@@ -237,7 +237,12 @@ final class AudioDecoder {
             flushed = true
             return
         }
-        if demuxDone { return }
+        if demuxDone {
+            // The decoder wanted more input but there is none: ask it to flush again; if it cannot
+            // (already flushing or broken), treat it as drained rather than loop forever.
+            if avcodec_send_packet(decoder.ctx, nil) < 0 { decoderDrained = true }
+            return
+        }
         let rc = av_read_frame(input.ctx, packet.ptr)
         if rc < 0 {
             // EOF or a read error after some data: drain what we have (a truncated file still yields audio).

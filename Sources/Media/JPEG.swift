@@ -26,26 +26,40 @@ public enum JPEG {
     }
 
     static func decodeFrame(_ data: Data) throws -> Frame {
-        FFmpegSetup.ensure()
-        guard let codec = avcodec_find_decoder(AV_CODEC_ID_MJPEG), let ctx = avcodec_alloc_context3(codec) else {
-            throw MediaError.unsupportedCodec(path: "<jpeg>", codec: "mjpeg")
-        }
-        var c: UnsafeMutablePointer<AVCodecContext>? = ctx
-        defer { avcodec_free_context(&c) }
-        var rc = avcodec_open2(ctx, codec, nil)
-        if rc < 0 { throw MediaError.ffmpeg(path: "<jpeg>", operation: "open the JPEG decoder", reason: FFmpegText.error(rc)) }
+        let decoder = try MJPEGDecoder()
         let packet = Packet()
-        rc = av_new_packet(packet.ptr, Int32(data.count))
+        var rc = av_new_packet(packet.ptr, Int32(data.count))
         if rc < 0 { throw MediaError.ffmpeg(path: "<jpeg>", operation: "allocate a packet", reason: FFmpegText.error(rc)) }
         data.withUnsafeBytes { raw in
             packet.ptr.pointee.data.update(from: raw.bindMemory(to: UInt8.self).baseAddress!, count: data.count)
         }
-        rc = avcodec_send_packet(ctx, packet.ptr)
-        if rc >= 0 { rc = avcodec_send_packet(ctx, nil) }
+        rc = avcodec_send_packet(decoder.ctx, packet.ptr)
+        if rc >= 0 { rc = avcodec_send_packet(decoder.ctx, nil) }
         let frame = Frame()
-        if rc >= 0 { rc = avcodec_receive_frame(ctx, frame.ptr) }
+        if rc >= 0 { rc = avcodec_receive_frame(decoder.ctx, frame.ptr) }
         if rc < 0 { throw MediaError.ffmpeg(path: "<jpeg>", operation: "decode a JPEG", reason: FFmpegText.error(rc)) }
         return frame
+    }
+}
+
+/// An mjpeg decoder context, freed in deinit.
+final class MJPEGDecoder {
+    let ctx: UnsafeMutablePointer<AVCodecContext>
+
+    init() throws {
+        FFmpegSetup.ensure()
+        guard let codec = avcodec_find_decoder(AV_CODEC_ID_MJPEG), let c = avcodec_alloc_context3(codec) else {
+            throw MediaError.unsupportedCodec(path: "<jpeg>", codec: "mjpeg")
+        }
+        ctx = c
+        c.pointee.thread_count = 1
+        let rc = avcodec_open2(c, codec, nil)
+        if rc < 0 { throw MediaError.ffmpeg(path: "<jpeg>", operation: "open the JPEG decoder", reason: FFmpegText.error(rc)) }
+    }
+
+    deinit {
+        var c: UnsafeMutablePointer<AVCodecContext>? = ctx
+        avcodec_free_context(&c)
     }
 }
 
