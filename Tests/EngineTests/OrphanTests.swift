@@ -4,7 +4,7 @@ import Testing
 
 /// The supervisor never leaves an orphan: a real `recap engine serve` child starts a real llama-server, the
 /// test signals recap, then checks by pid that the llama-server is gone.
-@Suite struct OrphanTests {
+@Suite(.serialized) struct OrphanTests {
     @Test(arguments: [SIGTERM, SIGINT, SIGKILL])
     func llamaServerDiesWithRecap(signal: Int32) async throws {
         let recap = try Fixtures.recapBinary()

@@ -69,3 +69,21 @@ import Testing
         #expect(a.key == b.key)
     }
 }
+
+@Suite struct SettingsTests {
+    @Test func presetsFollowTheReferenceAndEveryCapabilityCanBeOverridden() {
+        #expect(ServerPreset.vllm.capabilities.audio && ServerPreset.vllm.capabilities.images)
+        #expect(ServerPreset.vllm.capabilities.contextTokens == 32_768)
+        #expect(!ServerPreset.llamaServer.capabilities.audio && ServerPreset.llamaServer.capabilities.images)
+        #expect(!ServerPreset.ollama.capabilities.images && !ServerPreset.ollama.capabilities.audio)
+        #expect(ServerPreset.allCases.allSatisfy { $0.capabilities.jsonSchema })
+
+        let s = EngineSettings(backend: .openai, preset: .ollama, images: true, audio: true, jsonSchema: false,
+                               contextTokens: 16_000, maxImagesPerRequest: 4, maxAudioSecondsPerClip: 10)
+        let c = s.openAIConfiguration.capabilities
+        #expect(c.images && c.audio && !c.jsonSchema)
+        #expect(c.contextTokens == 16_000 && c.maxImagesPerRequest == 4 && c.maxAudioSecondsPerClip == 10)
+        #expect(s.openAIConfiguration.baseURL == "http://127.0.0.1:11434/v1")
+        #expect(s.openAIConfiguration.serverName == "Ollama")
+    }
+}

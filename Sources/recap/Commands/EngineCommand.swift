@@ -149,7 +149,9 @@ struct EngineServeCommand: AsyncParsableCommand {
         let pid = await local.supervisor.pid ?? 0
         // Written unbuffered: whoever started us reads this line to find the server.
         if json {
-            var line = try JSONEncoder().encode(["url": url, "pid": String(pid), "model": local.identity.models["language"] ?? ""])
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var line = try encoder.encode(["url": url, "pid": String(pid), "model": local.identity.models["language"] ?? ""])
             line.append(UInt8(ascii: "\n"))
             FileHandle.standardOutput.write(line)
         } else {
