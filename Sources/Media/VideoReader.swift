@@ -125,7 +125,57 @@ final class VideoReader {
         }
     }
 
+    /// Keyframe mode on MP4/MOV: the index lists every sample, so the reader jumps from keyframe to
+    /// keyframe and never reads the bytes of the frames in between (the biggest cost on long files).
+    private lazy var keyframeJumps: [Int64]? = {
+        guard keyframesOnly else { return nil }
+        let name = String(cString: input.ctx.pointee.iformat.pointee.name)
+        guard name.contains("mp4") || name.contains("mov") else { return nil }
+        let n = avformat_index_get_entries_count(stream)
+        guard n > 0 else { return nil }
+        var out: [Int64] = []
+        for i in 0..<n {
+            if let e = avformat_index_get_entry(stream, i), e.pointee.flags & AVINDEX_KEYFRAME != 0 {
+                out.append(e.pointee.timestamp)
+            }
+        }
+        return out.isEmpty ? nil : out
+    }()
+    private var nextJump = 0
+    private var lastJumpPts: Int64? = nil
+
+    private func feedNextKeyframe(_ jumps: [Int64]) throws {
+        guard nextJump < jumps.count else {
+            demuxDone = true
+            avcodec_send_packet(decoder.ctx, nil)
+            return
+        }
+        // Aim half-way to the next keyframe: the demuxer's seek works on adjusted (edit-list) times, so
+        // aiming at the index time itself can land on the previous keyframe.
+        let ts = nextJump + 1 < jumps.count ? jumps[nextJump] + (jumps[nextJump + 1] - jumps[nextJump]) / 2 : Int64.max / 2
+        nextJump += 1
+        // No decoder flush: keyframes decode on their own, and frames still inside the decoder must come out.
+        guard av_seek_frame(input.ctx, Int32(streamIndex), ts, AVSEEK_FLAG_BACKWARD) >= 0 else { return }
+        seeks += 1
+        for _ in 0..<64 {
+            guard av_read_frame(input.ctx, packet.ptr) >= 0 else { return }
+            defer { packet.unref() }
+            let p = packet.ptr.pointee
+            guard Int(p.stream_index) == streamIndex, p.flags & AV_PKT_FLAG_KEY != 0 else { continue }
+            // Never send the same keyframe twice.
+            if let last = lastJumpPts, p.pts != recap_nopts_value(), p.pts <= last { return }
+            if p.pts != recap_nopts_value() { lastJumpPts = p.pts }
+            let send = avcodec_send_packet(decoder.ctx, packet.ptr)
+            packetsSent += 1
+            if send < 0 && send != recap_averror_invaliddata() && send != recap_averror_eagain() {
+                throw MediaError.ffmpeg(path: path, operation: "decode video", reason: FFmpegText.error(send))
+            }
+            return
+        }
+    }
+
     private func feed() throws {
+        if let jumps = keyframeJumps { return try feedNextKeyframe(jumps) }
         let rc = av_read_frame(input.ctx, packet.ptr)
         if rc < 0 {
             // End of file, or a read error in a damaged file: decode what we have.
