@@ -187,7 +187,7 @@ final class AudioDecoder {
 
     init(stream: AudioStream) throws {
         path = stream.url.path
-        input = try InputFile(path: path)
+        input = try InputFile(path: path, findStreamInfo: false)   // open() already probed this file
         let index = stream.info.streamIndex
         guard index < input.streamCount else { throw MediaError.notMedia(path: path, reason: "audio stream vanished") }
         // Only the audio stream is demuxed: the container skips video packets without reading them.

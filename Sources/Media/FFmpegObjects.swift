@@ -10,6 +10,9 @@ final class InputFile {
     let path: String
     private(set) var ctx: UnsafeMutablePointer<AVFormatContext>
 
+    /// - Parameter findStreamInfo: false skips `avformat_find_stream_info` (which decodes frames to learn
+    ///   codec parameters) when the container header already states them all, as MP4/MOV/MKV headers do;
+    ///   it still runs when any audio or video stream lacks its size, rate or channels (MPEG-TS, raw streams).
     init(path: String, findStreamInfo: Bool = true) throws {
         FFmpegSetup.ensure()
         self.path = path
@@ -21,7 +24,7 @@ final class InputFile {
             throw InputFile.classifyOpenError(path: path, code: rc)
         }
         ctx = opened
-        if findStreamInfo {
+        if findStreamInfo || !headerIsComplete() {
             let rc2 = avformat_find_stream_info(ctx, nil)
             if rc2 < 0 { throw MediaError.notMedia(path: path, reason: FFmpegText.error(rc2)) }
         }
@@ -34,6 +37,16 @@ final class InputFile {
     }
 
     var streamCount: Int { Int(ctx.pointee.nb_streams) }
+
+    private func headerIsComplete() -> Bool {
+        for i in 0..<streamCount {
+            let par = stream(i).pointee.codecpar.pointee
+            if par.codec_id == AV_CODEC_ID_NONE && (par.codec_type == AVMEDIA_TYPE_VIDEO || par.codec_type == AVMEDIA_TYPE_AUDIO) { return false }
+            if par.codec_type == AVMEDIA_TYPE_VIDEO && (par.width <= 0 || par.height <= 0) { return false }
+            if par.codec_type == AVMEDIA_TYPE_AUDIO && (par.sample_rate <= 0 || par.ch_layout.nb_channels <= 0) { return false }
+        }
+        return streamCount > 0
+    }
 
     func stream(_ i: Int) -> UnsafeMutablePointer<AVStream> { ctx.pointee.streams[i]! }
 

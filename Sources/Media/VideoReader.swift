@@ -36,7 +36,7 @@ final class VideoReader {
 
     init(path: String, keyframesOnly: Bool) throws {
         self.path = path
-        input = try InputFile(path: path)
+        input = try InputFile(path: path, findStreamInfo: false)
         guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else { throw MediaError.noVideoStream(path: path) }
         streamIndex = index
         stream = input.stream(index)

@@ -40,17 +40,14 @@ public final class WAVWriter {
     }
 
     public func append(_ samples: [Float]) throws {
-        var bytes = Data()
+        let bytes: Data
         switch encoding {
         case .pcm16:
-            bytes.reserveCapacity(samples.count * 2)
-            for s in samples {
-                let v = Int16(max(-32768, min(32767, (s * 32767).rounded()))).littleEndian
-                withUnsafeBytes(of: v) { bytes.append(contentsOf: $0) }
-            }
+            let pcm = samples.map { Int16(max(-32768, min(32767, ($0 * 32767).rounded()))).littleEndian }
+            bytes = pcm.withUnsafeBufferPointer { Data(buffer: $0) }
         case .float32:
-            bytes.reserveCapacity(samples.count * 4)
-            for s in samples { withUnsafeBytes(of: s.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+            let bits = samples.map { $0.bitPattern.littleEndian }
+            bytes = bits.withUnsafeBufferPointer { Data(buffer: $0) }
         }
         do { try handle.write(contentsOf: bytes) } catch {
             throw MediaError.writeFailed(path: url.path, reason: error.localizedDescription)
