@@ -53,7 +53,8 @@ public actor Transcriber {
     public func transcribe(samples: [Float], startTime: Double = 0) async throws -> Transcript {
         let duration = Double(samples.count) / 16000
         var previous: String? = nil
-        let (segments, language) = try await recognise(samples, startTime: startTime, previous: &previous)
+        let (segments, language) = try await recognise(samples, startTime: startTime, language: options.language,
+                                                       previous: &previous)
         return Transcript(language: language, segments: segments, duration: duration, model: name)
     }
 
@@ -64,11 +65,17 @@ public actor Transcriber {
         var votes: [String: Int] = [:]
         var end = 0.0
         var previous: String? = nil
+        // Detecting the language costs an extra encoder pass: do it until one clip has speech, then keep it.
+        var fixed = options.language
         for try await clip in clips {
             try Task.checkCancellation()
             end = max(end, clip.endTime)
-            let (segments, language) = try await recognise(clip.samples, startTime: clip.startTime, previous: &previous)
-            if let language, !segments.isEmpty { votes[language, default: 0] += segments.count }
+            let (segments, language) = try await recognise(clip.samples, startTime: clip.startTime, language: fixed,
+                                                           previous: &previous)
+            if let language, !segments.isEmpty {
+                votes[language, default: 0] += segments.count
+                fixed = fixed ?? language
+            }
             all += segments
         }
         let language = votes.max { $0.value < $1.value }?.key
@@ -87,12 +94,12 @@ public actor Transcriber {
 
     // MARK: one clip
 
-    private func recognise(_ samples: [Float], startTime: Double, previous: inout String?)
+    private func recognise(_ samples: [Float], startTime: Double, language: String?, previous: inout String?)
         async throws -> ([TranscriptSegment], String?) {
         let regions = options.gate.regions(in: samples)
         if regions.isEmpty { return ([], nil) }  // silence: whisper never sees it
 
-        let raw = try await run(samples)
+        let raw = try await run(samples, language: language)
         var kept: [TranscriptSegment] = []
         for s in raw.segments {
             let text = Self.clean(s.text)
@@ -101,23 +108,30 @@ public actor Transcriber {
             let heard = SpeechGate.overlap(span, regions)
             let length = max(0.01, span.upperBound - span.lowerBound)
             if heard <= 0 { continue }  // nothing audible there: invented
-            if s.noSpeech > options.noSpeechThreshold && heard / length < 0.5 { continue }
+            // whisper's own rule (no speech and unsure of the words), and a stricter one where the gate heard
+            // little under the segment.
+            if s.noSpeech > options.noSpeechThreshold && (s.avgLogprob < -1 || heard / length < 0.5) { continue }
             let key = Self.normalised(text)
             if key == previous { continue }  // whisper's loop: the same line again
             previous = key
-            kept.append(TranscriptSegment(start: startTime + s.start, end: startTime + s.end, text: text,
+            // Snap the edges to the audible speech under the segment: whisper tends to start a segment at the
+            // end of the previous one, silence included.
+            let touching = regions.filter { $0.upperBound > span.lowerBound && $0.lowerBound < span.upperBound }
+            let start = max(s.start, touching.first?.lowerBound ?? s.start)
+            let end = min(s.end, touching.last?.upperBound ?? s.end)
+            kept.append(TranscriptSegment(start: startTime + start, end: startTime + max(start, end), text: text,
                                           noSpeechProbability: s.noSpeech))
         }
         return (kept, kept.isEmpty ? nil : raw.language)
     }
 
-    struct RawSegment { var start, end: Double; var text: String; var noSpeech: Double }
+    struct RawSegment { var start, end: Double; var text: String; var noSpeech: Double; var avgLogprob: Double }
 
     /// One whisper_full call. Cancellation of the calling task aborts whisper between graph computations.
-    private func run(_ samples: [Float]) async throws -> (segments: [RawSegment], language: String?) {
+    private func run(_ samples: [Float], language requested: String?) async throws -> (segments: [RawSegment], language: String?) {
         let model = self.model, options = self.options
         let flag = CancelFlag()
-        let language = model.isMultilingual ? (options.language ?? "auto") : "en"
+        let language = model.isMultilingual ? (requested ?? "auto") : "en"
         let code: Int32 = try await withTaskCancellationHandler {
             try Task.checkCancellation()
             return language.withCString { lang -> Int32 in
@@ -150,12 +164,24 @@ public actor Transcriber {
 
         let ctx = model.context
         var segments: [RawSegment] = []
+        let eot = whisper_token_eot(ctx)
         for i in 0..<whisper_full_n_segments(ctx) {
+            // Mean log-probability of the segment's text tokens (special and timestamp tokens excluded).
+            var sum = 0.0, n = 0
+            for j in 0..<whisper_full_n_tokens(ctx, i) {
+                let token = whisper_full_get_token_data(ctx, i, j)
+                if token.id < eot { sum += Double(token.plog); n += 1 }
+            }
             segments.append(RawSegment(
                 start: Double(whisper_full_get_segment_t0(ctx, i)) / 100,
                 end: Double(whisper_full_get_segment_t1(ctx, i)) / 100,
                 text: String(cString: whisper_full_get_segment_text(ctx, i)),
-                noSpeech: Double(whisper_full_get_segment_no_speech_prob(ctx, i))))
+                noSpeech: Double(whisper_full_get_segment_no_speech_prob(ctx, i)),
+                avgLogprob: n > 0 ? sum / Double(n) : 0))
+            if ProcessInfo.processInfo.environment["RECAP_SPEECH_DEBUG"] == "1" {
+                let r = segments[segments.count - 1]
+                FileHandle.standardError.write(Data("whisper: [\(r.start)-\(r.end)] nsp=\(r.noSpeech) lp=\(r.avgLogprob) \(r.text)\n".utf8))
+            }
         }
         let id = whisper_full_lang_id(ctx)
         let lang = id >= 0 ? whisper_lang_str(id).map { String(cString: $0) } : nil

@@ -52,7 +52,7 @@ extension Transcript {
         }.joined(separator: "\n")
     }
 
-    static func stamp(_ t: Double, comma: Bool) -> String {
+    public static func stamp(_ t: Double, comma: Bool) -> String {
         let ms = Int((max(0, t) * 1000).rounded())
         let h = ms / 3_600_000, m = ms / 60_000 % 60, s = ms / 1000 % 60, f = ms % 1000
         let sep = comma ? "," : "."

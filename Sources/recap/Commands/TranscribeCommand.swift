@@ -1,7 +1,108 @@
 import ArgumentParser
+import Foundation
+import Models
+import Speech
 
-// Placeholder until its issue lands; the owner of this command replaces the whole file.
+/// `recap transcribe FILE`: the speech path alone, end to end: FFmpeg audio → gate → whisper.cpp → text.
 struct TranscribeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "transcribe", abstract: "(not built yet)")
-    func run() async throws { throw ValidationError("recap transcribe is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "transcribe",
+        abstract: "Transcribe the speech of a video or audio file with whisper.cpp, offline.",
+        discussion: """
+            The audio is decoded and resampled to 16 kHz mono by FFmpeg and streamed in clips of at most 30 s cut \
+            at quiet points, so memory stays bounded for long files. Silence never reaches the model, and text \
+            whisper invents over music, noise or silence (sound descriptions, repeats, segments with a high \
+            no-speech probability) is dropped: a file without speech gives no segments.
+
+            Output: timestamped lines by default; --json (segments with start, end, text, noSpeechProbability, \
+            plus the detected language), --srt or --vtt subtitles. --out writes to a file (atomically) instead \
+            of stdout.
+
+            The models come from `recap models install` (whisper-base is multilingual, tiny.en is English only \
+            and about 3× faster).
+
+            Examples:
+              recap transcribe lecture.mp4
+              recap transcribe talk.mkv --model tiny.en --srt --out talk.srt
+              recap transcribe interview.m4a --json --language de
+            """)
+
+    @Argument(help: ArgumentHelp("The media file.", valueName: "file"))
+    var file: String
+
+    @Option(help: ArgumentHelp("base (multilingual) or tiny.en (English, faster).", valueName: "model"))
+    var model: String = "base"
+
+    @Option(name: .customLong("model-file"), help: ArgumentHelp("A whisper.cpp ggml model file to use instead.", valueName: "path"))
+    var modelFile: String?
+
+    @Option(help: ArgumentHelp("Spoken language (ISO 639-1, e.g. en, de); detected when omitted.", valueName: "code"))
+    var language: String?
+
+    @Option(help: ArgumentHelp("CPU threads for whisper.", valueName: "n"))
+    var threads: Int = 2
+
+    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Print SubRip (.srt) subtitles.") var srt = false
+    @Flag(help: "Print WebVTT subtitles.") var vtt = false
+
+    @Option(help: ArgumentHelp("Write the output to this file instead of stdout.", valueName: "file"))
+    var out: String?
+
+    func validate() throws {
+        if [json, srt, vtt].filter({ $0 }).count > 1 { throw ValidationError("choose one of --json, --srt, --vtt") }
+        guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64") }
+        if modelFile == nil {
+            let m = try LocalModel(named: model)
+            guard m != .smollm2 else { throw ValidationError("--model must be base or tiny.en") }
+        }
+        if let language, !(2...3).contains(language.count) {
+            throw ValidationError("--language takes a code such as en or de")
+        }
+    }
+
+    func run() async throws {
+        let input = URL(fileURLWithPath: file)
+        guard FileManager.default.fileExists(atPath: input.path) else {
+            throw ValidationError("\(file): no such file")
+        }
+        let (path, name): (String, String)
+        if let modelFile {
+            (path, name) = (modelFile, URL(fileURLWithPath: modelFile).deletingPathExtension().lastPathComponent)
+        } else {
+            let m = try LocalModel(named: model)
+            (path, name) = (try ModelCatalog.path(for: m).path, m.rawValue)
+        }
+        var options = TranscriberOptions(threads: threads, language: language)
+        options.clipSeconds = 30
+        let transcriber = try Transcriber(modelPath: path, name: name, options: options)
+        let transcript = try await transcriber.transcribe(file: input)
+        if isatty(STDERR_FILENO) != 0 && out != nil {
+            FileHandle.standardError.write(Data("\(transcript.segments.count) segments, language \(transcript.language ?? "none")\n".utf8))
+        }
+
+        let text: String
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            struct Output: Encodable { var file: String; var transcript: Transcript; var text: String }
+            text = String(decoding: try e.encode(Output(file: file, transcript: transcript, text: transcript.text)), as: UTF8.self) + "\n"
+        } else if srt {
+            text = transcript.srt
+        } else if vtt {
+            text = transcript.vtt
+        } else {
+            text = transcript.segments.map {
+                "[\(Transcript.stamp($0.start, comma: false)) → \(Transcript.stamp($0.end, comma: false))] \($0.text)\n"
+            }.joined()
+        }
+        if let out {
+            let target = URL(fileURLWithPath: out)
+            do { try Data(text.utf8).write(to: target, options: .atomic) } catch {
+                throw ValidationError("cannot write \(out): \(error.localizedDescription)")
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
 }

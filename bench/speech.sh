@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Speech benchmark: recap transcribe vs whisper.cpp's own CLI (built by scripts/deps.sh from the same
+# source, same flags) on the same generated audio, 2 threads, greedy decoding on both sides (the CLI's
+# default is a 5-beam search: -bs 1 makes it greedy like recap; the CLI assumes English, so recap gets
+# --language en too instead of detecting it). Medians of RUNS runs, side by side.
+# Also the peak RSS of `recap transcribe` on a generated 10-minute file with base.
+#
+# Env: RECAP_BIN (release recap), BENCH_DIR (generated inputs), RECAP_CACHE; RUNS (default 3).
+set -euo pipefail
+: "${RECAP_BIN:?run through make bench}" "${BENCH_DIR:?run through make bench}" "${RECAP_CACHE:?}"
+RECAP_PREFIX="${RECAP_PREFIX:-$RECAP_CACHE/prefix}"
+RUNS="${RUNS:-3}"
+CLI="$RECAP_PREFIX/bin/whisper-cli"
+[ -x "$CLI" ] || { echo "speech bench: $CLI missing: run make deps" >&2; exit 1; }
+dir="$BENCH_DIR/speech"; mkdir -p "$dir"
+
+# ~75 s of varied English narration (espeak-ng), as 16 kHz mono 16-bit WAV: what both tools read.
+speech="$dir/speech-75s.wav"
+if [ ! -s "$speech" ]; then
+  text="Recap turns folders of videos into captions, summaries and transcripts on your own machine. \
+It probes each file, samples frames, and extracts the audio at sixteen kilohertz. \
+Speech is recognised by whisper, running in the same process, with two threads. \
+A small language model then writes a summary in structured form. \
+Everything is stored in a job database, so an interrupted run resumes where it stopped. \
+The river carries sand and mud to the sea, where a delta slowly forms. \
+Over many years, the new land is colonised by plants, and then by birds. \
+Lectures, meetings and family archives are the most common inputs. \
+Creators use it to write captions for social media, and administrators run it from cron. \
+Nothing leaves the computer unless the user points it at a server. \
+The quick brown fox jumps over the lazy dog, and the five boxing wizards jump quickly. \
+This is the end of the benchmark narration. Thank you for listening."
+  espeak-ng -v en-us -s 150 -w "$dir/raw.wav" "$text"
+  ffmpeg -nostdin -loglevel error -y -i "$dir/raw.wav" -ar 16000 -ac 1 -c:a pcm_s16le "$speech"
+  rm -f "$dir/raw.wav"
+fi
+# 10 minutes: the narration looped, AAC in an .m4a (recap decodes and resamples it while streaming).
+long="$dir/speech-10min.m4a"
+if [ ! -s "$long" ]; then
+  ffmpeg -nostdin -loglevel error -y -stream_loop -1 -i "$speech" -t 600 -c:a aac -b:a 64k "$long"
+fi
+dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$speech")
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); awk -v a="$s" -v b="$e" 'BEGIN {print b - a}'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
+
+printf '\naudio: %.1f s of speech, 2 threads, %s runs each (medians)\n' "$dur" "$RUNS"
+printf '%-16s %12s %12s %10s %14s\n' model "whisper-cli s" "recap s" "ratio" "recap × realtime"
+for m in whisper-base whisper-tiny.en; do
+  model=$("$RECAP_BIN" models path "$m")
+  short=${m#whisper-}
+  "$CLI" -m "$model" -f "$speech" -t 2 -bs 1 -np >/dev/null 2>&1  # warm the page cache
+  cli_t=(); rec_t=()
+  for _ in $(seq "$RUNS"); do
+    cli_t+=("$(seconds "$CLI" -m "$model" -f "$speech" -t 2 -bs 1 -np)")
+    rec_t+=("$(seconds "$RECAP_BIN" transcribe "$speech" --model "$short" --threads 2 --language en --json)")
+  done
+  c=$(printf '%s\n' "${cli_t[@]}" | median); r=$(printf '%s\n' "${rec_t[@]}" | median)
+  printf '%-16s %12.2f %12.2f %9.2fx %13.1fx\n' "$m" "$c" "$r" "$(div "$r" "$c")" "$(div "$dur" "$r")"
+done
+echo "targets: ratio ≤ 1.10, base ≥ 10× realtime"
+
+rss_kb=$( { /usr/bin/time -f %M "$RECAP_BIN" transcribe "$long" --model base --threads 2 --json >/dev/null; } 2>&1 | tail -1 )
+printf '\npeak RSS, recap transcribe --model base on 10 min (%s): %d MB (target ≤ 600 MB)\n' "$(basename "$long")" "$((rss_kb / 1024))"
