@@ -70,14 +70,16 @@ let summarySchemaSmall: JSONValue = [
     @Test func truncatedOutputGoesThroughRepairThenATypedError() async throws {
         let url = try await SharedEngine.shared.baseURL()
         let engine = OpenAIEngine(configuration: OpenAIConfiguration(baseURL: url, preset: .llamaServer, apiKey: nil))
-        // Three tokens cannot hold two required strings: the answer is cut, closing it leaves required
-        // properties missing, the one re-ask is cut again, and the caller gets a typed error.
+        // 24 tokens cannot hold three required members: the answer is cut, closing it leaves required
+        // properties missing (or nothing, if the cut falls inside llama-server's optional ```json fence),
+        // the one re-ask is cut again, and the caller gets a typed error.
         await #expect {
             try await engine.generate(EngineRequest(
-                parts: [.text("Describe a river delta in detail.")], schema: summarySchemaSmall, maxTokens: 3))
+                parts: [.text("Describe a river delta in detail.")], schema: summarySchemaSmall, maxTokens: 24))
         } throws: { error in
             guard case EngineError.invalidOutput(let reason, let truncated, _, let attempts) = error else { return false }
-            return truncated && attempts == 2 && reason.contains("missing required property")
+            return truncated && attempts == 2
+                && (reason.contains("missing required property") || reason.contains("the answer was empty"))
         }
         // Without required properties the same cut answer is closed locally and accepted.
         let optional: JSONValue = ["type": "object", "properties": ["notes": ["type": "string"], "more": ["type": "string"]]]

@@ -92,7 +92,11 @@ public actor LlamaServerSupervisor {
     public func stop() async {
         stopping = true
         starting?.cancel()
-        if let c = child { await c.stop() }
+        if let c = child {
+            await c.stop()
+            // A clean stop leaves nothing behind; logs of failed starts are kept (their errors cite them).
+            try? FileManager.default.removeItem(atPath: c.logPath)
+        }
     }
 
     private func launch() async throws {
@@ -150,12 +154,11 @@ public actor LlamaServerSupervisor {
         let health = HTTPTransport(configuration: OpenAIConfiguration(
             baseURL: "http://127.0.0.1:\(p)", preset: .llamaServer, apiKey: nil,
             connectTimeout: .seconds(1), maxRetries: 0, serverName: "the local llama-server"))
-        defer { Task { await health.shutdown() } }
         let deadline = ContinuousClock.now + options.startupTimeout
         while ContinuousClock.now < deadline {
             try Task.checkCancellation()
             if let status = c.exitStatus {
-                throw EngineError.serverFailed(reason: "llama-server \(ChildProcess.describe(status: status)) while starting",
+                throw EngineError.serverFailed(reason: "llama-server \(ChildProcess.describe(status: status)) while starting (log: \(c.logPath))",
                                                logTail: c.logTail())
             }
             if (try? await health.send("/health", body: nil, root: true, retries: 0, timeout: .seconds(2))) != nil {
@@ -163,7 +166,7 @@ public actor LlamaServerSupervisor {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw EngineError.serverFailed(reason: "no healthy /health within \(Int(options.startupTimeout.seconds)) s",
+        throw EngineError.serverFailed(reason: "no healthy /health within \(Int(options.startupTimeout.seconds)) s (log: \(c.logPath))",
                                        logTail: c.logTail())
     }
 
