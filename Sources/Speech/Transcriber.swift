@@ -116,7 +116,11 @@ public actor Transcriber {
             previous = key
             // Snap the edges to the audible speech under the segment: whisper tends to start a segment at the
             // end of the previous one, silence included.
-            let touching = regions.filter { $0.upperBound > span.lowerBound && $0.lowerBound < span.upperBound }
+            // Only regions mostly inside the segment count: a neighbour's onset it merely grazes does not.
+            let touching = regions.filter { r in
+                let shared = SpeechGate.overlap(span, [r])
+                return shared >= 0.5 * (r.upperBound - r.lowerBound) || shared >= 0.5 * length
+            }
             let start = max(s.start, touching.first?.lowerBound ?? s.start)
             let end = min(s.end, touching.last?.upperBound ?? s.end)
             kept.append(TranscriptSegment(start: startTime + start, end: startTime + max(start, end), text: text,
