@@ -7,7 +7,7 @@ packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libsqlite3-dev
   libtesseract-dev tesseract-ocr tesseract-ocr-eng
-  ffmpeg espeak-ng hyperfine time
+  ffmpeg espeak-ng fonts-dejavu-core hyperfine time unzip
 )
 missing=()
 for p in "${packages[@]}"; do
