@@ -26,8 +26,8 @@ struct RunCommand: AsyncParsableCommand {
 
             Examples:
               recap run ~/Videos --out ~/recaps
-              recap run lectures --pipeline archive-index --out /srv/index --json      # from cron
-              recap run clips --pipeline social --engine openai --preset vllm --base-url http://gpu:8000/v1
+              recap run lectures --pipeline archive-index --out /srv/index --json
+              recap run clips --pipeline social --engine openai --base-url http://gpu:8000/v1
             """
     )
 
