@@ -111,6 +111,15 @@ public struct RecapOutput: Codable, Sendable, Equatable {
             self.language = language; self.model = model; self.segments = segments
         }
         public var text: String { segments.map(\.text).joined(separator: " ") }
+
+        // By hand so an undetected language is an explicit `null`, as the schema requires.
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            if let language { try c.encode(language, forKey: .language) } else { try c.encodeNil(forKey: .language) }
+            try c.encode(model, forKey: .model)
+            try c.encode(segments, forKey: .segments)
+        }
+        enum CodingKeys: String, CodingKey { case language, model, segments }
     }
 
     public struct Segment: Codable, Sendable, Equatable {

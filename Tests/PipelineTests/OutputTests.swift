@@ -92,6 +92,10 @@ import Testing
         #expect(json["schema_version"]?.string == "1.0")
         #expect(json["transcript"] == .null)
         #expect(try RecapOutput.decode(data) == sample())
+        // A transcript whose language was not detected still validates (explicit null).
+        var o = sample()
+        o.transcript = .init(language: nil, model: "whisper-base", segments: [])
+        #expect(validator.errors(for: try JSON.parse(o.encoded())) == [])
     }
 
     @Test func validatorCatchesViolations() throws {

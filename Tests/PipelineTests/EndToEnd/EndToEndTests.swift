@@ -119,7 +119,10 @@ import Testing
         #expect(s["succeeded"]?.number == 2)
         let failures = s["failures"]?.array ?? []
         #expect(Set(failures.compactMap { $0["path"]?.string }) == ["empty.mp4", "noise.mp4", "truncated.mp4", "notes.mp4"])
-        for f in failures { #expect(!(f["reason"]?.string ?? "").isEmpty) }
+        for f in failures {
+            let reason = f["reason"]?.string ?? ""
+            #expect(reason.count > 10, "no reason given for \(f)")
+        }
         #expect(r.stderr.contains("empty.mp4") && r.stderr.contains("notes.mp4"))
         #expect(Set(outputs(out).map(\.lastPathComponent)) == ["silent-video.recap.json", "audio-only.recap.json"])
     }
