@@ -184,7 +184,7 @@ struct EngineBenchCommand: AsyncParsableCommand {
     var requests = 10
     @Option(help: "Tokens to generate per request.")
     var maxTokens = 64
-    @Option(help: "Vary the prompt per request (defeats llama-server's prompt cache, to measure prompt speed).")
+    @Flag(help: "Vary the prompt per request (defeats llama-server's prompt cache, to measure prompt speed).")
     var vary = false
     @Flag(help: "Print the request body and exit.")
     var dumpBody = false
