@@ -84,6 +84,11 @@ public struct Summarizer: Sendable {
                 }
             }
             for k in model.object?.keys ?? [:].keys { provenance["results.\(k)"] = "model" }
+            if model.object?.isEmpty ?? true {
+                // The model gave nothing usable: say what was said instead (extractive), never the grounding note.
+                model = Self.extractiveFallback(modelSchema, extract: extract, evidence: evidence)
+                for k in model.object?.keys ?? [:].keys { provenance["results.\(k)"] = "extractive" }
+            }
         }
         var results = ResultAssembler(spec: spec, evidence: evidence, extract: extract).assemble(model, provenance: &provenance)
         let errors = SchemaValidator(schema: spec.resultSchema).errors(for: results)
@@ -93,6 +98,22 @@ public struct Summarizer: Sendable {
         }
         return Outcome(results: results, extract: extract, grounding: grounding, provenance: provenance,
                        warnings: warnings, engineCalls: counter.value, chunks: chunks)
+    }
+
+    /// Text fields filled from the transcript's central sentences (or on-screen text) when the model failed.
+    static func extractiveFallback(_ schema: JSON, extract: [RecapOutput.ExtractSentence], evidence: Evidence) -> JSON {
+        var sentences = extract.map(\.text)
+        if sentences.isEmpty {
+            sentences = evidence.scenes.map(\.ocrText).filter { !$0.isEmpty }
+        }
+        guard !sentences.isEmpty else { return .object([:]) }
+        var out: [String: JSON] = [:]
+        for (key, prop) in schema["properties"]?.object ?? [:] where prop["type"]?.string == "string" {
+            let max = Int(prop["maxLength"]?.number ?? 10_000)
+            let text = ["title", "one_line", "short_caption", "alt_text"].contains(key) ? sentences[0] : sentences.joined(separator: " ")
+            out[key] = .string(Limits.truncate(text, to: max))
+        }
+        return .object(out)
     }
 
     static func grounding(_ e: Evidence) -> RecapOutput.Grounding {

@@ -165,6 +165,9 @@ import Testing
         let e = Evidence(fileName: "m.mp4", probe: probe(duration: 5), segments: segs, scenes: [])
         let o = try await Summarizer(spec: spec, engine: engine).run(e, counter: EngineCallCounter())
         #expect(o.warnings.contains { $0.contains("no usable answer") })
+        // What was said stands in for the model's line, marked as extractive.
+        #expect(o.results["one_line"]?.string == segs[0].text)
+        #expect(o.provenance["results.one_line"] == "extractive")
         #expect(o.results["transcript"]?.string == segs[0].text)
         #expect(SchemaValidator(schema: spec.resultSchema).errors(for: o.results) == [])
         let keywords = o.results["keywords"]?.array ?? []
