@@ -36,6 +36,7 @@ public actor Transcriber {
     public nonisolated let model: WhisperModel
     public nonisolated let name: String
     public nonisolated let options: TranscriberOptions
+    private nonisolated let inferenceQueue = DispatchQueue(label: "recap.whisper.inference")
 
     public init(model: WhisperModel, name: String, options: TranscriberOptions = TranscriberOptions()) {
         self.model = model
@@ -132,36 +133,52 @@ public actor Transcriber {
     struct RawSegment { var start, end: Double; var text: String; var noSpeech: Double; var avgLogprob: Double }
 
     /// One whisper_full call. Cancellation of the calling task aborts whisper between graph computations.
+    ///
+    /// The inference runs on `inferenceQueue`, not on the actor's thread: it takes seconds, and blocking one of
+    /// the cooperative pool's threads (two on a 2-core machine) would starve everything else in the process:
+    /// lease heartbeats, HTTP clients, the progress bar. The queue is serial, so the context still runs one
+    /// inference at a time even when the actor is re-entered while this call awaits.
     private func run(_ samples: [Float], language requested: String?) async throws -> (segments: [RawSegment], language: String?) {
         let model = self.model, options = self.options
         let flag = CancelFlag()
         let language = model.isMultilingual ? (requested ?? "auto") : "en"
-        let code: Int32 = try await withTaskCancellationHandler {
+        return try await withTaskCancellationHandler {
             try Task.checkCancellation()
-            return language.withCString { lang -> Int32 in
-                var p = whisper_full_default_params(WHISPER_SAMPLING_GREEDY)
-                p.n_threads = Int32(options.threads)
-                p.no_context = true
-                p.print_progress = false
-                p.print_realtime = false
-                p.print_timestamps = false
-                p.print_special = false
-                p.suppress_blank = true
-                p.suppress_nst = true
-                p.language = lang
-                p.detect_language = false
-                p.no_speech_thold = Float(options.noSpeechThreshold)
-                p.abort_callback = { data in
-                    guard let data else { return false }
-                    return Unmanaged<CancelFlag>.fromOpaque(data).takeUnretainedValue().isSet
-                }
-                p.abort_callback_user_data = Unmanaged.passUnretained(flag).toOpaque()
-                return withExtendedLifetime(flag) {
-                    samples.withUnsafeBufferPointer { whisper_full(model.context, p, $0.baseAddress, Int32($0.count)) }
+            return try await withCheckedThrowingContinuation { continuation in
+                inferenceQueue.async {
+                    continuation.resume(with: Result {
+                        try Self.infer(model: model, options: options, samples: samples, language: language, flag: flag)
+                    })
                 }
             }
         } onCancel: {
             flag.set()
+        }
+    }
+
+    private static func infer(model: WhisperModel, options: TranscriberOptions, samples: [Float], language: String,
+                              flag: CancelFlag) throws -> (segments: [RawSegment], language: String?) {
+        let code: Int32 = language.withCString { lang -> Int32 in
+            var p = whisper_full_default_params(WHISPER_SAMPLING_GREEDY)
+            p.n_threads = Int32(options.threads)
+            p.no_context = true
+            p.print_progress = false
+            p.print_realtime = false
+            p.print_timestamps = false
+            p.print_special = false
+            p.suppress_blank = true
+            p.suppress_nst = true
+            p.language = lang
+            p.detect_language = false
+            p.no_speech_thold = Float(options.noSpeechThreshold)
+            p.abort_callback = { data in
+                guard let data else { return false }
+                return Unmanaged<CancelFlag>.fromOpaque(data).takeUnretainedValue().isSet
+            }
+            p.abort_callback_user_data = Unmanaged.passUnretained(flag).toOpaque()
+            return withExtendedLifetime(flag) {
+                samples.withUnsafeBufferPointer { whisper_full(model.context, p, $0.baseAddress, Int32($0.count)) }
+            }
         }
         if flag.isSet { throw CancellationError() }
         guard code == 0 else { throw SpeechError.inferenceFailed(code: code) }

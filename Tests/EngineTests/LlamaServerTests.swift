@@ -148,8 +148,12 @@ let summarySchemaSmall: JSONValue = [
             default: Issue.record("unexpected error \(e)")
             }
         }
-        // Supervision: a new llama-server, same URL, answering.
-        let again = try await Fixtures.within(120) { try await supervisor.ensureRunning() }
+        // Supervision: a new llama-server, same URL, answering. The supervisor learns of the death from waitpid,
+        // which may come a moment after the request saw the connection drop: wait for that restart first.
+        let again = try await Fixtures.within(120) { () async throws -> String in
+            while await supervisor.restarts == 0 { try await Task.sleep(for: .milliseconds(50)) }
+            return try await supervisor.ensureRunning()
+        }
         #expect(again == url)
         let secondPID = try #require(await supervisor.pid)
         #expect(secondPID != firstPID)

@@ -34,7 +34,12 @@ import Testing
         #expect(info["url"]?.stringValue?.hasPrefix("http://127.0.0.1:") == true)
 
         kill(process.processIdentifier, signal)
-        try await Fixtures.within(30) { process.waitUntilExit() }
+        // Polled, not waitUntilExit(): a blocking wait can't be timed out, and would hang the suite instead of
+        // failing it.
+        try await Fixtures.within(30) { () async throws -> Bool in
+            while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+            return true
+        }
         if signal != SIGKILL {
             // Stopped its child, then exited with 128 + signal.
             #expect(process.terminationStatus == 128 + signal)
