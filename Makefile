@@ -43,9 +43,11 @@ models: build
 demo: build models
 	@scripts/demo.sh "$(RELEASE_BIN)" "$(DEMO_OUT)"
 
+# Serial: the suite starts real llama-server, whisper and FFmpeg work; on 2 cores, running suites side by side
+# only makes each one wait on the others.
 test: deps build-debug
 	.build/debug/recap models install --all
-	swift test --skip-build
+	swift test --skip-build --no-parallel
 
 bench: build models
 	@scripts/bench.sh "$(RELEASE_BIN)"
