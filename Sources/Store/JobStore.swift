@@ -79,25 +79,14 @@ public final class JobStore: Sendable {
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction, retrying on SQLITE_BUSY / SQLITE_LOCKED with
     /// short jittered sleeps until `busyBudget` is spent. SQLite errors become ``StoreError``s.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
-        let start = Date()
-        var pause: useconds_t = 200
-        while true {
-            do {
-                return try pool.writeWithoutTransaction { db in
-                    var value: T?
-                    try db.inTransaction(.immediate) {
-                        value = try body(db)
-                        return .commit
-                    }
-                    return value!
+        try retryingWhileBusy {
+            try pool.writeWithoutTransaction { db in
+                var value: T?
+                try db.inTransaction(.immediate) {
+                    value = try body(db)
+                    return .commit
                 }
-            } catch let error as DatabaseError where error.isBusy {
-                let waited = Date().timeIntervalSince(start)
-                if waited > options.busyBudget { throw StoreError.busy(path: path, waited: waited) }
-                usleep(pause + useconds_t.random(in: 0...pause))
-                pause = min(pause * 2, 50_000)
-            } catch {
-                throw map(error)
+                return value!
             }
         }
     }
@@ -106,11 +95,17 @@ public final class JobStore: Sendable {
     /// makes atomic by itself (its write lock is taken before it reads, like BEGIN IMMEDIATE).
     /// Same busy handling as ``write(_:)``.
     func writeStatement<T>(_ body: (Database) throws -> T) throws -> T {
+        try retryingWhileBusy { try pool.writeWithoutTransaction { db in try body(db) } }
+    }
+
+    /// The writers' busy handling: exponential jittered pauses (0.2 ms doubling to 50 ms) until
+    /// `busyBudget` is spent, then ``StoreError/busy(path:waited:)``.
+    private func retryingWhileBusy<T>(_ attempt: () throws -> T) throws -> T {
         let start = Date()
         var pause: useconds_t = 200
         while true {
             do {
-                return try pool.writeWithoutTransaction { db in try body(db) }
+                return try attempt()
             } catch let error as DatabaseError where error.isBusy {
                 let waited = Date().timeIntervalSince(start)
                 if waited > options.busyBudget { throw StoreError.busy(path: path, waited: waited) }
