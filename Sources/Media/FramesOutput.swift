@@ -61,23 +61,3 @@ public enum FramesOutput {
         }
     }
 }
-
-/// Write to a temporary file in the same folder, then rename over the target: readers never see half a file.
-public enum AtomicFile {
-    public static func write(_ data: Data, to url: URL) throws {
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp")
-        do {
-            try data.write(to: tmp)
-            if rename(tmp.path, url.path) != 0 {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: tmp)
-                throw MediaError.writeFailed(path: url.path, reason: reason)
-            }
-        } catch let e as MediaError {
-            throw e
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw MediaError.writeFailed(path: url.path, reason: error.localizedDescription)
-        }
-    }
-}

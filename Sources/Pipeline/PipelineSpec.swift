@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import Yams
 
 /// A pipeline, as written in a YAML file under `pipelines/` or by a user.
@@ -60,7 +61,7 @@ public struct PipelineSpec: Sendable, Equatable {
     /// `map` summarizes one chunk; `reduce` (required) makes the final result.
     public var mapPrompt: Prompt?
     public var reducePrompt: Prompt
-    public var resultSchema: JSON
+    public var resultSchema: JSONValue
     public var limits: [Limit]
     public var files: [OutputFile]
     /// What goes into the search index: transcript, scenes, ocr, summary.
@@ -197,7 +198,7 @@ extension PipelineSpec {
         try r.onlyKeys(out, ["schema", "files"], at: outNode, "output")
         let schemaNode = try r.required(out, "schema", in: outNode, path: "output")
         let schema = try r.json(schemaNode)
-        guard schema["type"]?.string == "object", schema["properties"]?.object != nil else {
+        guard schema["type"]?.stringValue == "object", schema["properties"]?.objectValue != nil else {
             throw r.error(schemaNode, "output.schema: the result schema must be an object schema with \"type: object\" and \"properties\"")
         }
         var files = OutputFile.allCases
@@ -319,7 +320,7 @@ struct SpecReader {
     }
 
     /// A YAML subtree as JSON (for the result schema). Scalars keep YAML's typing: `150` is a number.
-    func json(_ node: Node) throws -> JSON {
+    func json(_ node: Node) throws -> JSONValue {
         switch node {
         case .scalar(let s):
             if s.style == .plain || s.style == .any {

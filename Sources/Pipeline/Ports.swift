@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 
 // The pipeline talks to media, speech, the engine and the store through these small protocols.
 // The real implementations (Adapters/) wrap the Media, Speech, Engine and Store modules; the
@@ -58,7 +59,8 @@ public struct SpeechResult: Sendable, Equatable, Codable {
 
 public protocol SpeechPort: Sendable {
     var modelName: String { get }
-    /// Transcribes one clip; segment times are relative to the clip. Speech gating (no invented text on
+    /// Transcribes a stretch of audio (the runner passes up to `Runner.speechBlockSeconds` of consecutive
+    /// clips); segment times are relative to its start. Speech gating (no invented text on
     /// music or silence) is the recognizer's job.
     func transcribe(clip: [Float], language: String) async throws -> SpeechResult
 }
@@ -69,9 +71,9 @@ public struct EngineCall: Sendable {
     public var purpose: String
     public var system: String
     public var parts: [Part]
-    public var schema: JSON
+    public var schema: JSONValue
     public var maxTokens: Int
-    public init(purpose: String, system: String, parts: [Part], schema: JSON, maxTokens: Int) {
+    public init(purpose: String, system: String, parts: [Part], schema: JSONValue, maxTokens: Int) {
         self.purpose = purpose; self.system = system; self.parts = parts; self.schema = schema; self.maxTokens = maxTokens
     }
 }
@@ -98,7 +100,7 @@ public protocol EnginePort: Sendable {
     /// The engine planner's count of a request's input tokens (its tokenizer where it has one).
     func estimateTokens(_ call: EngineCall) async -> Int
     /// Sends the call; the answer is validated against `call.schema` (with the engine's repair attempt).
-    func generate(_ call: EngineCall) async throws -> JSON
+    func generate(_ call: EngineCall) async throws -> JSONValue
 }
 
 /// Thrown by adapters when the engine cannot be reached at all: `recap run` exits 3.

@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 
 /// `NAME.recap.json`: the document Recap publishes per media file. Its JSON Schema is
 /// `schemas/recap-output.v1.json`; bump `schemaVersion` and add a new schema file on any breaking change.
@@ -12,7 +13,7 @@ public struct RecapOutput: Codable, Sendable, Equatable {
     public var transcript: Transcript?
     public var scenes: [Scene]
     public var extract: [ExtractSentence]
-    public var results: JSON
+    public var results: JSONValue
     public var grounding: Grounding
     /// Field → "measured" (from the media), "model" (generated), "extractive" (copied from the transcript)
     /// or "derived" (computed from measured parts, e.g. chapters from scene cuts).

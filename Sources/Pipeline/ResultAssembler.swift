@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 
 /// Turns the model's answer into the pipeline's result: fields the media can answer exactly (timestamps,
 /// cover frame, transcript, OCR text) come from measurements, the extractive sentences back up the model's
@@ -8,10 +9,10 @@ struct ResultAssembler {
     let evidence: Evidence
     let extract: [RecapOutput.ExtractSentence]
 
-    var properties: [String: JSON] { spec.resultSchema["properties"]?.object ?? [:] }
+    var properties: [String: JSONValue] { spec.resultSchema["properties"]?.objectValue ?? [:] }
 
-    func assemble(_ model: JSON, provenance: inout [String: String]) -> JSON {
-        var r = model.object ?? [:]
+    func assemble(_ model: JSONValue, provenance: inout [String: String]) -> JSONValue {
+        var r = model.objectValue ?? [:]
         let props = properties
         let duration = evidence.probe.durationSeconds
 
@@ -34,14 +35,14 @@ struct ResultAssembler {
             provenance["results.cover_frame_time"] = "measured"
         }
         if props["chapters"] != nil {
-            let modelChapters = (r["chapters"]?.array ?? []).filter { !($0["title"]?.string ?? "").isEmpty }
+            let modelChapters = (r["chapters"]?.arrayValue ?? []).filter { !($0["title"]?.stringValue ?? "").isEmpty }
             r["chapters"] = .array(chapters(model: modelChapters, duration: duration))
             // Model titles keep "model"; times are always snapped to measured anchors.
             provenance["results.chapters"] = modelChapters.isEmpty ? "derived" : "model"
         }
         if props["key_points"] != nil {
-            var points = (r["key_points"]?.array ?? []).compactMap(\.string).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-            let limit = Int(props["key_points"]?["maxItems"]?.number ?? 6)
+            var points = (r["key_points"]?.arrayValue ?? []).compactMap(\.stringValue).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            let limit = Int(props["key_points"]?["maxItems"]?.doubleValue ?? 6)
             let modelWords = Set(points.flatMap { Extractive.words($0) })
             var added = false
             for s in extract where points.count < limit {
@@ -53,8 +54,8 @@ struct ResultAssembler {
             if added { provenance["results.key_points"] = points.count == extract.count ? "extractive" : "model+extractive" }
         }
         for key in ["tags", "keywords", "hashtags"] where props[key] != nil {
-            var items = (r[key]?.array ?? []).compactMap(\.string)
-            let limit = Int(props[key]?["maxItems"]?.number ?? 8)
+            var items = (r[key]?.arrayValue ?? []).compactMap(\.stringValue)
+            let limit = Int(props[key]?["maxItems"]?.doubleValue ?? 8)
             if items.count < limit {
                 let text = evidence.segments.map(\.text).joined(separator: " ") + " " + evidence.scenes.map(\.ocrText).joined(separator: " ")
                 for w in Extractive.keywords(text, count: limit) where items.count < limit && !items.contains(where: { $0.lowercased().contains(w) }) {
@@ -68,7 +69,7 @@ struct ResultAssembler {
             var seen = Set<String>()
             r[key] = .array(items.filter { seen.insert($0.lowercased()).inserted }.map { .string($0) })
         }
-        var result = JSON.object(r)
+        var result = JSONValue.object(r)
         for limit in spec.limits { result = Limits.apply(limit, to: result) }
         return result
     }
@@ -88,12 +89,12 @@ struct ResultAssembler {
 
     /// Chapters always carry real times: the model's titles if it gave some, placed at scene starts or
     /// transcript times within the media; otherwise one chapter per scene titled by what was said in it.
-    func chapters(model: [JSON], duration: Double) -> [JSON] {
+    func chapters(model: [JSONValue], duration: Double) -> [JSONValue] {
         let anchors = (evidence.scenes.map(\.start) + evidence.segments.map(\.start)).filter { $0 >= 0 && $0 <= duration }.sorted()
         var out: [(Double, String)] = []
         for c in model {
-            guard let title = c["title"]?.string, !title.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
-            let t = min(max(c["start"]?.number ?? 0, 0), duration)
+            guard let title = c["title"]?.stringValue, !title.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            let t = min(max(c["start"]?.doubleValue ?? 0, 0), duration)
             let snapped = anchors.min { abs($0 - t) < abs($1 - t) } ?? t
             out.append((snapped, title))
         }
@@ -115,12 +116,12 @@ func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
 /// Limits from a pipeline's `limits:` list. Paths are dotted, `[]` means every element and
 /// `[key=value]` only the elements whose `key` equals `value`: `posts[platform=x].caption`.
 enum Limits {
-    static func apply(_ limit: PipelineSpec.Limit, to value: JSON) -> JSON {
+    static func apply(_ limit: PipelineSpec.Limit, to value: JSONValue) -> JSONValue {
         let parts = limit.path.split(separator: ".").map(String.init)
         return apply(parts[...], limit, value)
     }
 
-    private static func apply(_ path: ArraySlice<String>, _ limit: PipelineSpec.Limit, _ value: JSON) -> JSON {
+    private static func apply(_ path: ArraySlice<String>, _ limit: PipelineSpec.Limit, _ value: JSONValue) -> JSONValue {
         guard let head = path.first else { return clamp(value, limit) }
         var key = head, filter: (String, String)? = nil, each = false
         if let open = head.firstIndex(of: "["), head.hasSuffix("]") {
@@ -129,10 +130,10 @@ enum Limits {
             each = true
             if let eq = inner.firstIndex(of: "=") { filter = (String(inner[..<eq]), String(inner[inner.index(after: eq)...])) }
         }
-        guard var obj = value.object, let child = obj[key] else { return value }
+        guard var obj = value.objectValue, let child = obj[key] else { return value }
         if each, case .array(let items) = child {
             obj[key] = .array(items.map { item in
-                if let (k, v) = filter, item[k]?.string != v { return item }
+                if let (k, v) = filter, item[k]?.stringValue != v { return item }
                 return apply(path.dropFirst(), limit, item)
             })
         } else if each {
@@ -143,7 +144,7 @@ enum Limits {
         return .object(obj)
     }
 
-    static func clamp(_ value: JSON, _ limit: PipelineSpec.Limit) -> JSON {
+    static func clamp(_ value: JSONValue, _ limit: PipelineSpec.Limit) -> JSONValue {
         switch value {
         case .string(let s): return .string(limit.maxChars.map { truncate(s, to: $0) } ?? s)
         case .array(let a): return .array(limit.maxItems.map { Array(a.prefix($0)) } ?? a)
@@ -164,50 +165,50 @@ enum Limits {
 
 /// Builds values that satisfy a schema when the model cannot be asked (no evidence) or answered badly.
 enum SchemaFiller {
-    static func fill(_ schema: JSON, text: String) -> JSON {
-        if let options = schema["enum"]?.array, let first = options.first { return first }
-        let type = schema["type"]?.string ?? schema["type"]?.array?.first?.string ?? "string"
+    static func fill(_ schema: JSONValue, text: String) -> JSONValue {
+        if let options = schema["enum"]?.arrayValue, let first = options.first { return first }
+        let type = schema["type"]?.stringValue ?? schema["type"]?.arrayValue?.first?.stringValue ?? "string"
         switch type {
         case "object":
-            var o: [String: JSON] = [:]
-            let props = schema["properties"]?.object ?? [:]
-            for key in schema["required"]?.array?.compactMap(\.string) ?? [] {
+            var o: [String: JSONValue] = [:]
+            let props = schema["properties"]?.objectValue ?? [:]
+            for key in schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
                 o[key] = fill(props[key] ?? .object([:]), text: text)
             }
             return .object(o)
         case "array":
-            let min = Int(schema["minItems"]?.number ?? 0)
+            let min = Int(schema["minItems"]?.doubleValue ?? 0)
             return .array((0..<min).map { _ in fill(schema["items"] ?? .object([:]), text: text) })
-        case "number", "integer": return .number(schema["minimum"]?.number ?? 0)
+        case "number", "integer": return .number(schema["minimum"]?.doubleValue ?? 0)
         case "boolean": return .bool(false)
         case "null": return .null
         default:
-            return .string(schema["maxLength"]?.number.map { Limits.truncate(text, to: Int($0)) } ?? text)
+            return .string(schema["maxLength"]?.doubleValue.map { Limits.truncate(text, to: Int($0)) } ?? text)
         }
     }
 
     /// Keeps what is valid in `value` and fills or trims the rest to the schema.
-    static func repair(_ value: JSON, schema: JSON, text: String) -> JSON {
-        let validator = SchemaValidator(schema: schema)
+    static func repair(_ value: JSONValue, schema: JSONValue, text: String) -> JSONValue {
+        let validator = JSONSchemaValidator(schema: schema)
         if validator.isValid(value) { return value }
-        let type = schema["type"]?.string
+        let type = schema["type"]?.stringValue
         switch (type, value) {
         case ("object", .object(var o)):
-            let props = schema["properties"]?.object ?? [:]
+            let props = schema["properties"]?.objectValue ?? [:]
             if case .bool(false) = schema["additionalProperties"] ?? .null { o = o.filter { props[$0.key] != nil } }
             for (k, v) in o { if let p = props[k] { o[k] = repair(v, schema: p, text: text) } }
-            for key in schema["required"]?.array?.compactMap(\.string) ?? [] where o[key] == nil {
+            for key in schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] where o[key] == nil {
                 o[key] = fill(props[key] ?? .object([:]), text: text)
             }
             return .object(o)
         case ("array", .array(let a)):
             let item = schema["items"] ?? .object([:])
-            var items = a.map { repair($0, schema: item, text: text) }.filter { SchemaValidator(schema: item).isValid($0) }
-            if let max = schema["maxItems"]?.number { items = Array(items.prefix(Int(max))) }
-            while Double(items.count) < (schema["minItems"]?.number ?? 0) { items.append(fill(item, text: text)) }
+            var items = a.map { repair($0, schema: item, text: text) }.filter { JSONSchemaValidator(schema: item).isValid($0) }
+            if let max = schema["maxItems"]?.doubleValue { items = Array(items.prefix(Int(max))) }
+            while Double(items.count) < (schema["minItems"]?.doubleValue ?? 0) { items.append(fill(item, text: text)) }
             return .array(items)
         case ("string", .string(let s)):
-            let t = schema["maxLength"]?.number.map { Limits.truncate(s, to: Int($0)) } ?? s
+            let t = schema["maxLength"]?.doubleValue.map { Limits.truncate(s, to: Int($0)) } ?? s
             return validator.isValid(.string(t)) ? .string(t) : fill(schema, text: text)
         default:
             return fill(schema, text: text)

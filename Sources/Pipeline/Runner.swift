@@ -1,4 +1,6 @@
 import Foundation
+import Engine
+import Media
 import Store
 
 /// Runs a pipeline over discovered files: enqueue in the store, then process jobs with bounded
@@ -47,7 +49,7 @@ public final class Runner: Sendable {
     static func contentHash(_ s: PipelineSpec) -> String {
         let text = [s.name, "\(s.version)", s.stages.map(\.rawValue).joined(separator: ","),
                     "\(s.frames)", "\(s.audio)", s.mapPrompt.map { "\($0)" } ?? "", "\(s.reducePrompt)",
-                    s.resultSchema.text(), s.limits.map { "\($0)" }.joined(separator: ";"), s.files.map(\.rawValue).joined(separator: ",")]
+                    s.resultSchema.jsonString(), s.limits.map { "\($0)" }.joined(separator: ";"), s.files.map(\.rawValue).joined(separator: ",")]
             .joined(separator: "\u{1}")
         var h: UInt64 = 0xcbf29ce484222325
         for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
@@ -263,20 +265,44 @@ public final class Runner: Sendable {
         return path.hasPrefix(w) ? String(path.dropFirst(w.count)) : path
     }
 
+    /// Longest stretch of consecutive clips given to the recognizer in one call. The clips are ≤ 30 s for
+    /// the engine's audio input; whisper reads better and faster over longer audio (it slides its own window,
+    /// instead of re-reading each clip's unfinished last sentence). 120 s of samples is 7.5 MB.
+    static let speechBlockSeconds = 120.0
+
     func transcribe(_ clips: [AudioClipFile], speech: any SpeechPort, work: URL) async throws -> RecapOutput.Transcript {
         var segments: [RecapOutput.Segment] = []
         var languages: [String: Int] = [:]
-        for clip in clips {
+        for block in Self.speechBlocks(clips, maxSeconds: Self.speechBlockSeconds) {
             try Task.checkCancellation()
-            let data = try Data(contentsOf: work.appendingPathComponent(clip.file))
-            let samples = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            var samples: [Float] = []
+            for clip in block {
+                let data = try Data(contentsOf: work.appendingPathComponent(clip.file))
+                data.withUnsafeBytes { samples.append(contentsOf: $0.bindMemory(to: Float.self)) }
+            }
+            let start = block[0].start
             let r = try await speech.transcribe(clip: samples, language: spec.audio.language)
             if let l = r.language { languages[l, default: 0] += 1 }
-            segments += r.segments.map { .init(start: round3($0.start + clip.start), end: round3($0.end + clip.start), text: $0.text.trimmingCharacters(in: .whitespaces)) }
+            segments += r.segments.map { .init(start: round3($0.start + start), end: round3($0.end + start), text: $0.text.trimmingCharacters(in: .whitespaces)) }
                 .filter { !$0.text.isEmpty }
         }
         let language = languages.max { $0.value < $1.value }?.key
-        return RecapOutput.Transcript(language: segments.isEmpty ? language : language, model: speech.modelName, segments: segments)
+        return RecapOutput.Transcript(language: language, model: speech.modelName, segments: segments)
+    }
+
+    /// Groups clips into runs that are contiguous in time (a gap starts a new run) and at most `maxSeconds` long.
+    static func speechBlocks(_ clips: [AudioClipFile], maxSeconds: Double) -> [[AudioClipFile]] {
+        var blocks: [[AudioClipFile]] = []
+        for clip in clips {
+            if let last = blocks.last?.last, let first = blocks.last?.first,
+               abs(last.start + last.duration - clip.start) < 0.05,
+               clip.start + clip.duration - first.start <= maxSeconds {
+                blocks[blocks.count - 1].append(clip)
+            } else {
+                blocks.append([clip])
+            }
+        }
+        return blocks
     }
 
     // MARK: - Engine side
@@ -297,7 +323,7 @@ public final class Runner: Sendable {
             let timed = p
             let written: [String] = try await stage(.write, &p) { try self.write(timed, scenes: scenes, summary: summary) }
             try store.replaceSearchEntries(p.lease, path: p.file.url.path, entries: searchEntries(p, scenes: scenes, summary: summary))
-            try store.complete(p.lease, result: try JSON.array(written.map { .string($0) }).data())
+            try store.complete(p.lease, result: try JSONValue.array(written.map { .string($0) }).data())
             p.heartbeat.cancel()
             try? FileManager.default.removeItem(at: p.workDir)
             let calls = (try? store.engineCalls(jobID: p.jobID).values.reduce(0, +)) ?? 0
@@ -325,7 +351,7 @@ public final class Runner: Sendable {
     }
 
     struct SummaryCheckpoint: Codable, Sendable {
-        var results: JSON
+        var results: JSONValue
         var extract: [RecapOutput.ExtractSentence]
         var grounding: RecapOutput.Grounding
         var provenance: [String: String]
@@ -360,7 +386,7 @@ public final class Runner: Sendable {
         }
         guard engine.description.acceptsImages, spec.has(.visual) else { return scenes }
         let counter = counter(for: p.jobID)
-        let schema: JSON = .object(["type": .string("object"), "required": .array([.string("description")]),
+        let schema: JSONValue = .object(["type": .string("object"), "required": .array([.string("description")]),
                                     "properties": .object(["description": .object(["type": .string("string"), "minLength": .number(1), "maxLength": .number(300)])])])
         for i in scenes.indices {
             try Task.checkCancellation()
@@ -370,7 +396,7 @@ public final class Runner: Sendable {
             counter.add()
             let answer = try await engine.generate(EngineCall(purpose: "describe frame", system: "You describe video frames accurately and briefly.",
                                                               parts: [.jpeg(jpeg), .text(text)], schema: schema, maxTokens: 120))
-            if let d = answer["description"]?.string, !d.trimmingCharacters(in: .whitespaces).isEmpty {
+            if let d = answer["description"]?.stringValue, !d.trimmingCharacters(in: .whitespaces).isEmpty {
                 scenes[i].description = d
                 scenes[i].descriptionSource = "model"
             }
@@ -452,7 +478,7 @@ public final class Runner: Sendable {
         }
         if idx.contains("summary") {
             var texts: [String] = []
-            func collect(_ j: JSON) {
+            func collect(_ j: JSONValue) {
                 switch j {
                 case .string(let s): texts.append(s)
                 case .array(let a): a.forEach(collect)

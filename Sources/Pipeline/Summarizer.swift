@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 
 /// The summarize stage: grounding check, extractive pass, map-reduce over time chunks within the engine's
 /// context budget, then deterministic post-processing (limits, timestamps, measured fields).
@@ -9,7 +10,7 @@ public struct Summarizer: Sendable {
     public init(spec: PipelineSpec, engine: any EnginePort) { self.spec = spec; self.engine = engine }
 
     public struct Outcome: Sendable {
-        public var results: JSON
+        public var results: JSONValue
         public var extract: [RecapOutput.ExtractSentence]
         public var grounding: RecapOutput.Grounding
         public var provenance: [String: String]
@@ -20,7 +21,7 @@ public struct Summarizer: Sendable {
     }
 
     /// The schema of one map step's answer.
-    static let mapSchema: JSON = .object([
+    static let mapSchema: JSONValue = .object([
         "type": .string("object"),
         "required": .array([.string("summary"), .string("key_points")]),
         "additionalProperties": .bool(false),
@@ -35,10 +36,10 @@ public struct Summarizer: Sendable {
     static let measuredKeys: Set<String> = ["transcript", "ocr_text", "scenes", "cover_frame_time"]
 
     /// The result schema minus the measured fields: what the engine is asked to produce.
-    var modelSchema: JSON {
+    var modelSchema: JSONValue {
         guard case .object(var s) = spec.resultSchema else { return spec.resultSchema }
         if case .object(let props) = s["properties"] ?? .null { s["properties"] = .object(props.filter { !Self.measuredKeys.contains($0.key) }) }
-        if case .array(let req) = s["required"] ?? .null { s["required"] = .array(req.filter { !Self.measuredKeys.contains($0.string ?? "") }) }
+        if case .array(let req) = s["required"] ?? .null { s["required"] = .array(req.filter { !Self.measuredKeys.contains($0.stringValue ?? "") }) }
         return .object(s)
     }
 
@@ -54,13 +55,13 @@ public struct Summarizer: Sendable {
         let extract = central.map { RecapOutput.ExtractSentence(text: $0.0.text, start: $0.0.start, score: ($0.1 * 1000).rounded() / 1000) }
         let grounding = Self.grounding(evidence)
 
-        var model: JSON
+        var model: JSONValue
         var chunks = 1
         var provenance: [String: String] = [:]
         if !evidence.hasSpeech && !evidence.hasOnScreenText && !evidence.hasModelDescriptions {
             // Nothing a language model could summarize truthfully: say so instead of asking it to invent.
             model = SchemaFiller.fill(spec.resultSchema, text: grounding.note)
-            for k in spec.resultSchema["properties"]?.object?.keys ?? [:].keys { provenance["results.\(k)"] = "derived" }
+            for k in spec.resultSchema["properties"]?.objectValue?.keys ?? [:].keys { provenance["results.\(k)"] = "derived" }
         } else {
             let budget = engine.description.contextTokens - spec.reducePrompt.maxTokens - 48
             let allInputs = evidence.inputs(extract: central.map(\.0))
@@ -83,15 +84,15 @@ public struct Summarizer: Sendable {
                     text = try await combine(text, evidence: evidence, counter: counter, warnings: &warnings)
                 }
             }
-            for k in model.object?.keys ?? [:].keys { provenance["results.\(k)"] = "model" }
-            if model.object?.isEmpty ?? true {
+            for k in model.objectValue?.keys ?? [:].keys { provenance["results.\(k)"] = "model" }
+            if model.objectValue?.isEmpty ?? true {
                 // The model gave nothing usable: say what was said instead (extractive), never the grounding note.
                 model = Self.extractiveFallback(modelSchema, extract: extract, evidence: evidence)
-                for k in model.object?.keys ?? [:].keys { provenance["results.\(k)"] = "extractive" }
+                for k in model.objectValue?.keys ?? [:].keys { provenance["results.\(k)"] = "extractive" }
             }
         }
         var results = ResultAssembler(spec: spec, evidence: evidence, extract: extract).assemble(model, provenance: &provenance)
-        let errors = SchemaValidator(schema: spec.resultSchema).errors(for: results)
+        let errors = JSONSchemaValidator(schema: spec.resultSchema).violations(of: results).map(\.description)
         if !errors.isEmpty {
             warnings.append("the model's result needed repair to fit the pipeline schema: \(errors.prefix(3).joined(separator: "; "))")
             results = SchemaFiller.repair(results, schema: spec.resultSchema, text: grounding.note)
@@ -101,15 +102,15 @@ public struct Summarizer: Sendable {
     }
 
     /// Text fields filled from the transcript's central sentences (or on-screen text) when the model failed.
-    static func extractiveFallback(_ schema: JSON, extract: [RecapOutput.ExtractSentence], evidence: Evidence) -> JSON {
+    static func extractiveFallback(_ schema: JSONValue, extract: [RecapOutput.ExtractSentence], evidence: Evidence) -> JSONValue {
         var sentences = extract.map(\.text)
         if sentences.isEmpty {
             sentences = evidence.scenes.map(\.ocrText).filter { !$0.isEmpty }
         }
         guard !sentences.isEmpty else { return .object([:]) }
-        var out: [String: JSON] = [:]
-        for (key, prop) in schema["properties"]?.object ?? [:] where prop["type"]?.string == "string" {
-            let max = Int(prop["maxLength"]?.number ?? 10_000)
+        var out: [String: JSONValue] = [:]
+        for (key, prop) in schema["properties"]?.objectValue ?? [:] where prop["type"]?.stringValue == "string" {
+            let max = Int(prop["maxLength"]?.doubleValue ?? 10_000)
             let text = ["title", "one_line", "short_caption", "alt_text"].contains(key) ? sentences[0] : sentences.joined(separator: " ")
             out[key] = .string(Limits.truncate(text, to: max))
         }
@@ -132,12 +133,12 @@ public struct Summarizer: Sendable {
         return .init(hasSpeech: speech, hasOnScreenText: text, note: note)
     }
 
-    func call(_ p: PipelineSpec.Prompt, inputs: [String: String], schema: JSON, purpose: String) -> EngineCall {
+    func call(_ p: PipelineSpec.Prompt, inputs: [String: String], schema: JSONValue, purpose: String) -> EngineCall {
         EngineCall(purpose: purpose, system: p.system, parts: [.text(PromptTemplate.render(p.template, inputs: inputs))],
                    schema: schema, maxTokens: p.maxTokens)
     }
 
-    func generate(_ c: EngineCall, counter: EngineCallCounter, warnings: inout [String]) async throws -> JSON {
+    func generate(_ c: EngineCall, counter: EngineCallCounter, warnings: inout [String]) async throws -> JSONValue {
         try Task.checkCancellation()
         counter.add()
         do {
@@ -182,7 +183,7 @@ public struct Summarizer: Sendable {
             let c = call(prompt, inputs: e.inputs(lines: chunk), schema: Self.mapSchema, purpose: "map")
             let answer = try await generate(c, counter: counter, warnings: &warnings)
             let start = chunk.first?.time ?? 0, end = chunk.last?.time ?? start
-            var text = answer["summary"]?.string ?? ""
+            var text = answer["summary"]?.stringValue ?? ""
             // If the model gave nothing, the chunk's most central sentence stands in for it.
             if text.trimmingCharacters(in: .whitespaces).isEmpty {
                 let sentences = Extractive.sentences(chunk.filter { $0.kind == .transcript }.map { .init(start: $0.time, end: $0.time, text: $0.text) })
@@ -209,7 +210,7 @@ public struct Summarizer: Sendable {
             var inputs = evidence.inputs(lines: [])
             inputs["transcript"] = group.map(\.text).joined(separator: "\n")
             let answer = try await generate(call(prompt, inputs: inputs, schema: Self.mapSchema, purpose: "combine"), counter: counter, warnings: &warnings)
-            let text = answer["summary"]?.string ?? group.map(\.text).joined(separator: " ")
+            let text = answer["summary"]?.stringValue ?? group.map(\.text).joined(separator: " ")
             out.append(ChunkSummary(start: group[0].start, end: group[group.count - 1].end,
                                     text: "[\(Evidence.clock(group[0].start))–\(Evidence.clock(group[group.count - 1].end))] \(text)"))
         }

@@ -15,7 +15,7 @@ public final class WhisperModel: @unchecked Sendable {
         guard FileManager.default.isReadableFile(atPath: path) else { throw SpeechError.modelLoadFailed(path: path) }
         var params = whisper_context_default_params()
         params.use_gpu = false
-        params.flash_attn = false
+        params.flash_attn = true  // as whisper-cli's default: ~10% less encoder time on the CPU, same text
         guard let ctx = whisper_init_from_file_with_params(path, params) else {
             throw SpeechError.modelLoadFailed(path: path)
         }

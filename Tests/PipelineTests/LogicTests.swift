@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import Testing
 @testable import Pipeline
 
@@ -79,10 +80,10 @@ import Testing
         #expect(o.engineCalls == 0)
         #expect(!o.grounding.hasSpeech && !o.grounding.hasOnScreenText)
         #expect(o.grounding.note.contains("No speech and no on-screen text"))
-        #expect(o.results["one_line"]?.string?.contains("No speech") == true)
-        #expect(SchemaValidator(schema: spec.resultSchema).errors(for: o.results) == [])
+        #expect(o.results["one_line"]?.stringValue?.contains("No speech") == true)
+        #expect(JSONSchemaValidator(schema: spec.resultSchema).violations(of: o.results).map(\.description) == [])
         // Chapters still carry measured times: one per scene.
-        #expect(o.results["chapters"]?.array?.compactMap { $0["start"]?.number } == [0, 10])
+        #expect(o.results["chapters"]?.arrayValue?.compactMap { $0["start"]?.doubleValue } == [0, 10])
     }
 
     @Test func singleRequestWhenItFitsWithExtractiveBackup() async throws {
@@ -101,11 +102,11 @@ import Testing
         } ?? ""
         #expect(prompt.contains("RIVERS 101") && prompt.contains("[00:08]"))
         // Extractive sentences fill in the key points the model left out.
-        #expect((o.results["key_points"]?.array ?? []).contains { $0.string?.contains("Rivers") == true })
+        #expect((o.results["key_points"]?.arrayValue ?? []).contains { $0.stringValue?.contains("Rivers") == true })
         #expect(o.provenance["results.key_points"] == "extractive" || o.provenance["results.key_points"] == "model+extractive")
         // The model's chapter time is snapped to a measured anchor (segment start 8).
-        #expect(o.results["chapters"]?.array?.first?["start"]?.number == 8)
-        #expect(SchemaValidator(schema: spec.resultSchema).errors(for: o.results) == [])
+        #expect(o.results["chapters"]?.arrayValue?.first?["start"]?.doubleValue == 8)
+        #expect(JSONSchemaValidator(schema: spec.resultSchema).violations(of: o.results).map(\.description) == [])
     }
 
     @Test func longMediaIsMapReducedWithinTheBudget() async throws {
@@ -146,15 +147,15 @@ import Testing
         let e = Evidence(fileName: "v.mp4", probe: probe(duration: 30), segments: segs, scenes: [scene(0, 0, 1), scene(1, 1, 30)])
         let o = try await Summarizer(spec: spec, engine: engine).run(e, counter: EngineCallCounter())
         let r = o.results
-        #expect((r["short_caption"]?.string?.count ?? 999) <= 150)
-        #expect(r["short_caption"]?.string?.hasSuffix("…") == true)
-        #expect((r["hashtags"]?.array?.count ?? 99) <= 5)
-        #expect(r["hashtags"]?.array?.allSatisfy { $0.string?.hasPrefix("#") == true && !($0.string?.contains(" ") ?? true) } == true)
-        let posts = r["posts"]?.array ?? []
-        #expect(posts.first { $0["platform"]?.string == "x" }?["caption"]?.string?.count ?? 999 <= 280)
-        #expect(posts.first { $0["platform"]?.string == "youtube" }?["caption"]?.string?.count ?? 999 <= 100)
-        #expect(r["cover_frame_time"]?.number == 15.5)  // the frame away from the very start
-        #expect(SchemaValidator(schema: spec.resultSchema).errors(for: r) == [])
+        #expect((r["short_caption"]?.stringValue?.count ?? 999) <= 150)
+        #expect(r["short_caption"]?.stringValue?.hasSuffix("…") == true)
+        #expect((r["hashtags"]?.arrayValue?.count ?? 99) <= 5)
+        #expect(r["hashtags"]?.arrayValue?.allSatisfy { $0.stringValue?.hasPrefix("#") == true && !($0.stringValue?.contains(" ") ?? true) } == true)
+        let posts = r["posts"]?.arrayValue ?? []
+        #expect(posts.first { $0["platform"]?.stringValue == "x" }?["caption"]?.stringValue?.count ?? 999 <= 280)
+        #expect(posts.first { $0["platform"]?.stringValue == "youtube" }?["caption"]?.stringValue?.count ?? 999 <= 100)
+        #expect(r["cover_frame_time"]?.doubleValue == 15.5)  // the frame away from the very start
+        #expect(JSONSchemaValidator(schema: spec.resultSchema).violations(of: r).map(\.description) == [])
     }
 
     @Test func aBrokenAnswerBecomesAWarningNotAFailure() async throws {
@@ -166,11 +167,11 @@ import Testing
         let o = try await Summarizer(spec: spec, engine: engine).run(e, counter: EngineCallCounter())
         #expect(o.warnings.contains { $0.contains("no usable answer") })
         // What was said stands in for the model's line, marked as extractive.
-        #expect(o.results["one_line"]?.string == segs[0].text)
+        #expect(o.results["one_line"]?.stringValue == segs[0].text)
         #expect(o.provenance["results.one_line"] == "extractive")
-        #expect(o.results["transcript"]?.string == segs[0].text)
-        #expect(SchemaValidator(schema: spec.resultSchema).errors(for: o.results) == [])
-        let keywords = o.results["keywords"]?.array ?? []
+        #expect(o.results["transcript"]?.stringValue == segs[0].text)
+        #expect(JSONSchemaValidator(schema: spec.resultSchema).violations(of: o.results).map(\.description) == [])
+        let keywords = o.results["keywords"]?.arrayValue ?? []
         #expect(keywords.contains(.string("harbour")))
     }
 
@@ -179,5 +180,19 @@ import Testing
         let engine = FakeEngine { _ in throw EngineUnavailable("is llama-server running?") }
         let e = Evidence(fileName: "m.mp4", probe: probe(duration: 5), segments: segments, scenes: [])
         await #expect(throws: EngineUnavailable.self) { try await Summarizer(spec: spec, engine: engine).run(e, counter: EngineCallCounter()) }
+    }
+}
+
+@Suite struct SpeechBlockTests {
+    func clip(_ start: Double, _ duration: Double) -> AudioClipFile { AudioClipFile(start: start, duration: duration, file: "c\(start)") }
+
+    @Test func consecutiveClipsJoinUpToTheLimitAndGapsSplit() {
+        // 4 × 30 s contiguous, then a gap, then 2 more: 120 s fits one block; the gap starts another.
+        let clips = [clip(0, 30), clip(30, 30), clip(60, 30), clip(90, 30), clip(120, 30), clip(160, 10), clip(170, 5)]
+        let blocks = Runner.speechBlocks(clips, maxSeconds: 120)
+        #expect(blocks.map { $0.map(\.start) } == [[0, 30, 60, 90], [120], [160, 170]])
+        #expect(Runner.speechBlocks([], maxSeconds: 120).isEmpty)
+        // A clip longer than the limit still gets a block of its own.
+        #expect(Runner.speechBlocks([clip(0, 200), clip(200, 5)], maxSeconds: 120).map(\.count) == [1, 1])
     }
 }

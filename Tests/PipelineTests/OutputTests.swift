@@ -1,4 +1,6 @@
 import Foundation
+import Engine
+import Media
 import Testing
 @testable import Pipeline
 
@@ -85,26 +87,26 @@ import Testing
     }
 
     @Test func outputValidatesAgainstPublishedSchemaAndRoundTrips() throws {
-        let validator = try SchemaValidator(contentsOf: repoRoot.appendingPathComponent("schemas/recap-output.v1.json"))
+        let validator = JSONSchemaValidator(schema: try JSONValue.parse(Data(contentsOf: repoRoot.appendingPathComponent("schemas/recap-output.v1.json"))))
         let data = try sample().encoded()
-        let json = try JSON.parse(data)
-        #expect(validator.errors(for: json) == [])
-        #expect(json["schema_version"]?.string == "1.0")
+        let json = try JSONValue.parse(data)
+        #expect(validator.violations(of: json).map(\.description) == [])
+        #expect(json["schema_version"]?.stringValue == "1.0")
         #expect(json["transcript"] == .null)
         #expect(try RecapOutput.decode(data) == sample())
         // A transcript whose language was not detected still validates (explicit null).
         var o = sample()
         o.transcript = .init(language: nil, model: "whisper-base", segments: [])
-        #expect(validator.errors(for: try JSON.parse(o.encoded())) == [])
+        #expect(validator.violations(of: try JSONValue.parse(o.encoded())).map(\.description) == [])
     }
 
     @Test func validatorCatchesViolations() throws {
-        let validator = try SchemaValidator(contentsOf: repoRoot.appendingPathComponent("schemas/recap-output.v1.json"))
-        var json = try JSON.parse(sample().encoded()).object!
+        let validator = JSONSchemaValidator(schema: try JSONValue.parse(Data(contentsOf: repoRoot.appendingPathComponent("schemas/recap-output.v1.json"))))
+        var json = try JSONValue.parse(sample().encoded()).objectValue!
         json["schema_version"] = .string("2.0")
         json.removeValue(forKey: "scenes")
         json["extra"] = .bool(true)
-        let errors = validator.errors(for: .object(json))
+        let errors = validator.violations(of: .object(json)).map(\.description)
         #expect(errors.contains { $0.contains("schema_version") })
         #expect(errors.contains { $0.contains("\"scenes\"") })
         #expect(errors.contains { $0.contains("\"extra\"") })

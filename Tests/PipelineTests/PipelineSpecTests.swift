@@ -9,7 +9,7 @@ import Testing
         #expect(spec.name == name)
         #expect(spec.version >= 1)
         #expect(spec.stages.first == .probe && spec.stages.last == .write)
-        #expect(spec.resultSchema["type"]?.string == "object")
+        #expect(spec.resultSchema["type"]?.stringValue == "object")
         // Every template only uses known inputs (the loader enforces it; this proves the shipped files pass).
         for name in PromptTemplate.placeholders(in: spec.reducePrompt.template) {
             #expect(PipelineSpec.templateInputs.contains(name))
@@ -18,9 +18,9 @@ import Testing
 
     @Test func socialCarriesRealPlatformLimits() throws {
         let spec = try loadBuiltin("social")
-        let props = try #require(spec.resultSchema["properties"]?.object)
-        #expect(props["short_caption"]?["maxLength"]?.number == 150)
-        #expect(props["hashtags"]?["maxItems"]?.number == 5)
+        let props = try #require(spec.resultSchema["properties"]?.objectValue)
+        #expect(props["short_caption"]?["maxLength"]?.doubleValue == 150)
+        #expect(props["hashtags"]?["maxItems"]?.doubleValue == 5)
         #expect(props["alt_text"] != nil && props["cover_frame_time"] != nil)
         let x = spec.limits.first { $0.path == "posts[platform=x].caption" }
         #expect(x?.maxChars == 280)
@@ -47,7 +47,7 @@ import Testing
         let spec = try PipelineSpec.parse(yaml: Self.valid, source: "mine.yaml")
         #expect(spec.name == "mine" && spec.version == 2)
         #expect(spec.stages == PipelineSpec.Stage.allCases)
-        #expect(spec.resultSchema["properties"]?["title"]?["maxLength"]?.number == 50)
+        #expect(spec.resultSchema["properties"]?["title"]?["maxLength"]?.doubleValue == 50)
         #expect(spec.frames.strategy == .scenes)
     }
 

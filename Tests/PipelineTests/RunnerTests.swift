@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import Store
 import Testing
 @testable import Pipeline
@@ -42,7 +43,7 @@ final class FakeMedia: MediaPort, SpeechPort, @unchecked Sendable {
 func Pipeline_probe(duration: Double) -> RecapOutput.Probe { probe(duration: duration) }
 
 @Suite struct RunnerTests {
-    func answer(_ call: EngineCall) -> JSON {
+    func answer(_ call: EngineCall) -> JSONValue {
         .object(["title": .string("Rivers"), "one_line": .string("About rivers."), "paragraph": .string("Rivers and deltas."),
                  "key_points": .array([]), "tags": .array([]), "chapters": .array([])])
     }
@@ -75,7 +76,7 @@ func Pipeline_probe(duration: Double) -> RecapOutput.Probe { probe(duration: dur
         #expect(s.engineCalls == 2 && engine.calls.count == 2)
         let json = try RecapOutput.decode(Data(contentsOf: dir.appendingPathComponent("out/sub/a.recap.json")))
         #expect(json.transcript?.segments.count == 2 && json.scenes.first?.ocrText == "HELLO")
-        #expect(json.results["title"]?.string == "Rivers")
+        #expect(json.results["title"]?.stringValue == "Rivers")
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/sub/a.srt").path))
         #expect(try store.search("deltas").contains { $0.path.hasSuffix("a.mp4") && $0.start == 5 })
         // The work folders of finished jobs are gone.

@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 @testable import Pipeline
 
 /// The repository root, found from this file's path (tests run from anywhere).
@@ -18,11 +19,11 @@ func tempDir(_ label: String = "recap-pipeline-test") throws -> URL {
 /// closure. Token estimates are a word count, so the tests control the budget exactly.
 final class FakeEngine: EnginePort, @unchecked Sendable {
     let description: EngineDescription
-    let answer: @Sendable (EngineCall) throws -> JSON
+    let answer: @Sendable (EngineCall) throws -> JSONValue
     private let lock = NSLock()
     private var _calls: [EngineCall] = []
 
-    init(context: Int = 4096, acceptsImages: Bool = false, answer: @escaping @Sendable (EngineCall) throws -> JSON) {
+    init(context: Int = 4096, acceptsImages: Bool = false, answer: @escaping @Sendable (EngineCall) throws -> JSONValue) {
         description = EngineDescription(backend: "fake", identity: "fake:1", models: ["language": "fake"], capabilities: ["text"],
                                         acceptsImages: acceptsImages, contextTokens: context, maxImagesPerRequest: 1)
         self.answer = answer
@@ -39,7 +40,7 @@ final class FakeEngine: EnginePort, @unchecked Sendable {
         }
     }
 
-    func generate(_ call: EngineCall) async throws -> JSON {
+    func generate(_ call: EngineCall) async throws -> JSONValue {
         lock.withLock { _calls.append(call) }
         return try answer(call)
     }

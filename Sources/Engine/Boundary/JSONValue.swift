@@ -57,6 +57,9 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         return (try? enc.encode(self.finiteOnly)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 
+    /// `jsonString(pretty:)` as UTF-8 bytes, for files and the store.
+    public func data(pretty: Bool = false) -> Data { Data(jsonString(pretty: pretty).utf8) }
+
     public var description: String { jsonString() }
 
     private var finiteOnly: JSONValue {

@@ -4,7 +4,8 @@ import Media
 
 /// On-screen text by OCR: Tesseract's LSTM engine through its C API, English model from Debian
 /// (`tesseract-ocr-eng`). Words under a confidence floor are dropped, so textures and faces do not turn into
-/// letter soup. One Tesseract handle, used by one caller at a time.
+/// letter soup. One Tesseract handle, used by one caller at a time, and opened on first use: loading the
+/// LSTM model costs ~100 ms and tens of MB, which a run that finds nothing to do must not pay.
 public final class TextRecognizer: @unchecked Sendable {  // the handle is only touched under `lock`
     /// What OCR read on one image.
     public struct Result: Sendable, Hashable, Codable {
@@ -20,7 +21,9 @@ public final class TextRecognizer: @unchecked Sendable {  // the handle is only 
     /// Words below this confidence (0–100) are dropped.
     public let minimumConfidence: Float
     private let lock = NSLock()
-    private let handle: OpaquePointer
+    private let dataPath: String
+    private let language: String
+    private var handle: OpaquePointer?  // nil until the first recognition; guarded by `lock`
 
     /// Opens Tesseract with `language` traineddata from `dataPath` (default: $TESSDATA_PREFIX or Debian's folder).
     public init(language: String = "eng", dataPath: String? = nil, minimumConfidence: Float = 60) throws {
@@ -28,22 +31,31 @@ public final class TextRecognizer: @unchecked Sendable {  // the handle is only 
             throw EngineError.missingFile(path: "\(language).traineddata",
                                           hint: "install Debian's tesseract-ocr-\(language), or set TESSDATA_PREFIX")
         }
-        // Debian's Tesseract may use OpenMP: on 2 shared cores one thread per recognition is faster.
-        setenv("OMP_THREAD_LIMIT", "1", 0)
-        guard let handle = TessBaseAPICreate() else { throw EngineError.ocrFailed("TessBaseAPICreate returned nil") }
-        guard TessBaseAPIInit3(handle, path, language) == 0 else {
-            TessBaseAPIDelete(handle)
-            throw EngineError.ocrFailed("cannot load \(language).traineddata from \(path)")
-        }
-        TessBaseAPISetPageSegMode(handle, PSM_AUTO)
-        // No debug files or stdout chatter from inside a CLI.
-        TessBaseAPISetVariable(handle, "debug_file", "/dev/null")
-        self.handle = handle
+        self.dataPath = path
+        self.language = language
         self.minimumConfidence = minimumConfidence
         self.modelName = "tesseract-\(String(cString: TessVersion()))-\(language)"
     }
 
+    /// The Tesseract handle, created on first call. Caller holds `lock`.
+    private func openHandle() throws -> OpaquePointer {
+        if let handle { return handle }
+        // Debian's Tesseract may use OpenMP: on 2 shared cores one thread per recognition is faster.
+        setenv("OMP_THREAD_LIMIT", "1", 0)
+        guard let h = TessBaseAPICreate() else { throw EngineError.ocrFailed("TessBaseAPICreate returned nil") }
+        guard TessBaseAPIInit3(h, dataPath, language) == 0 else {
+            TessBaseAPIDelete(h)
+            throw EngineError.ocrFailed("cannot load \(language).traineddata from \(dataPath)")
+        }
+        TessBaseAPISetPageSegMode(h, PSM_AUTO)
+        // No debug files or stdout chatter from inside a CLI.
+        TessBaseAPISetVariable(h, "debug_file", "/dev/null")
+        handle = h
+        return h
+    }
+
     deinit {
+        guard let handle else { return }
         TessBaseAPIEnd(handle)
         TessBaseAPIDelete(handle)
     }
@@ -55,7 +67,7 @@ public final class TextRecognizer: @unchecked Sendable {  // the handle is only 
         }
         let input = image.width < 960 ? Self.upscale2x(image) : image
         return try lock.withLock {
-            let h = handle
+            let h = try openHandle()
             input.pixels.withUnsafeBufferPointer { p in
                 TessBaseAPISetImage(h, p.baseAddress, Int32(input.width), Int32(input.height), 1, Int32(input.width))
             }
@@ -73,7 +85,7 @@ public final class TextRecognizer: @unchecked Sendable {  // the handle is only 
         guard pix != nil else { throw EngineError.ocrFailed("the image data could not be decoded") }
         defer { pixDestroy(&pix) }
         return try lock.withLock {
-            let h = handle
+            let h = try openHandle()
             TessBaseAPISetImage2(h, pix)
             TessBaseAPISetSourceResolution(h, 96)
             defer { TessBaseAPIClear(h) }

@@ -1,8 +1,10 @@
 import Foundation
 
-/// Validates a JSON value against the JSON Schema subset Recap's pipelines use:
+/// Validates a JSON value against the JSON Schema (2020-12) subset Recap uses, both for model answers and
+/// for the published output schema (`schemas/recap-output.v1.json`):
 /// `type` (one or a list), `properties`, `required`, `additionalProperties` (bool or schema), `items`, `enum`,
-/// `const`, `minLength`/`maxLength`, `minItems`/`maxItems`, `minimum`/`maximum`, `anyOf`.
+/// `const`, `minLength`/`maxLength`, `pattern`, `minItems`/`maxItems`, `minimum`/`maximum`, `anyOf`, `oneOf`,
+/// and local `$ref`s (`#/$defs/...`).
 /// Unknown keywords are ignored (as JSON Schema says), so a richer published schema still works here.
 public struct JSONSchemaValidator: Sendable {
     public let schema: JSONValue
@@ -21,26 +23,48 @@ public struct JSONSchemaValidator: Sendable {
     /// All violations (empty when valid).
     public func violations(of value: JSONValue) -> [Violation] {
         var out: [Violation] = []
-        check(value, against: schema, path: "$", into: &out)
+        check(value, against: schema, path: "$", into: &out, depth: 0)
         return out
+    }
+
+    /// A local reference ("#/$defs/segment") resolved against the root schema.
+    private func resolve(_ ref: String) -> JSONValue? {
+        guard ref.hasPrefix("#") else { return nil }
+        var node: JSONValue? = schema
+        for part in ref.dropFirst().split(separator: "/") where !part.isEmpty {
+            node = node?[part.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")]
+        }
+        return node
     }
 
     public func isValid(_ value: JSONValue) -> Bool { violations(of: value).isEmpty }
 
-    private func check(_ value: JSONValue, against schema: JSONValue, path: String, into out: inout [Violation]) {
+    private func check(_ value: JSONValue, against schema: JSONValue, path: String, into out: inout [Violation], depth: Int) {
+        guard depth < 64 else {
+            out.append(Violation(path: path, message: "the schema nests too deeply (a $ref cycle?)"))
+            return
+        }
         if case .bool(let allowed) = schema {
             if !allowed { out.append(Violation(path: path, message: "no value is allowed here")) }
             return
         }
         guard case .object(let s) = schema else { return }
 
-        if let anyOf = s["anyOf"]?.arrayValue, !anyOf.isEmpty {
-            let ok = anyOf.contains { sub in
-                var tmp: [Violation] = []
-                check(value, against: sub, path: path, into: &tmp)
-                return tmp.isEmpty
-            }
-            if !ok { out.append(Violation(path: path, message: "matches none of the allowed alternatives")) }
+        if let ref = s["$ref"]?.stringValue {
+            if let target = resolve(ref) { check(value, against: target, path: path, into: &out, depth: depth + 1) }
+            else { out.append(Violation(path: path, message: "unresolvable $ref \(ref)")) }
+        }
+        func passes(_ sub: JSONValue) -> Bool {
+            var tmp: [Violation] = []
+            check(value, against: sub, path: path, into: &tmp, depth: depth + 1)
+            return tmp.isEmpty
+        }
+        if let anyOf = s["anyOf"]?.arrayValue, !anyOf.isEmpty, !anyOf.contains(where: passes) {
+            out.append(Violation(path: path, message: "matches none of the allowed alternatives"))
+        }
+        if let oneOf = s["oneOf"]?.arrayValue, !oneOf.isEmpty {
+            let n = oneOf.filter(passes).count
+            if n != 1 { out.append(Violation(path: path, message: "matches \(n) of the oneOf alternatives, not exactly 1")) }
         }
 
         if let t = s["type"] {
@@ -66,6 +90,15 @@ public struct JSONSchemaValidator: Sendable {
             if let min = s["minLength"]?.doubleValue, Double(n) < min {
                 out.append(Violation(path: path, message: "is \(n) characters, fewer than minLength \(Int(min))"))
             }
+            if let p = s["pattern"]?.stringValue {
+                if let re = try? NSRegularExpression(pattern: p) {
+                    if re.firstMatch(in: str, range: NSRange(str.startIndex..., in: str)) == nil {
+                        out.append(Violation(path: path, message: "does not match the pattern /\(p)/"))
+                    }
+                } else {
+                    out.append(Violation(path: path, message: "the schema's pattern /\(p)/ is not a valid regular expression"))
+                }
+            }
         case .number(let d):
             if let max = s["maximum"]?.doubleValue, d > max {
                 out.append(Violation(path: path, message: "\(d) is above maximum \(max)"))
@@ -82,7 +115,7 @@ public struct JSONSchemaValidator: Sendable {
             }
             if let itemSchema = s["items"] {
                 for (i, item) in items.enumerated() {
-                    check(item, against: itemSchema, path: "\(path)[\(i)]", into: &out)
+                    check(item, against: itemSchema, path: "\(path)[\(i)]", into: &out, depth: depth + 1)
                 }
             }
         case .object(let members):
@@ -93,12 +126,12 @@ public struct JSONSchemaValidator: Sendable {
             for key in members.keys.sorted() {
                 let member = members[key]!
                 if let sub = props[key] {
-                    check(member, against: sub, path: "\(path).\(key)", into: &out)
+                    check(member, against: sub, path: "\(path).\(key)", into: &out, depth: depth + 1)
                 } else if let extra = s["additionalProperties"] {
                     if case .bool(false) = extra {
                         out.append(Violation(path: path, message: "property \"\(key)\" is not allowed"))
                     } else {
-                        check(member, against: extra, path: "\(path).\(key)", into: &out)
+                        check(member, against: extra, path: "\(path).\(key)", into: &out, depth: depth + 1)
                     }
                 }
             }

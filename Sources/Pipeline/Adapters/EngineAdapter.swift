@@ -47,10 +47,10 @@ public struct EngineBridge: EnginePort {
         return chars / 3 + 32
     }
 
-    public func generate(_ call: EngineCall) async throws -> JSON {
+    public func generate(_ call: EngineCall) async throws -> JSONValue {
         do {
             let response = try await engine.generate(request(call))
-            return try JSON.parse(Data(response.json.jsonString().utf8))
+            return try JSONValue.parse(Data(response.json.jsonString().utf8))
         } catch let e as EngineError {
             switch e {
             case .unreachable, .serverFailed, .missingFile, .connectionLost, .timedOut:

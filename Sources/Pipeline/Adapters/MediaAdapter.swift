@@ -5,11 +5,11 @@ import Media
 /// The pipeline's media side over the Media module (FFmpeg libraries) and, for on-screen text,
 /// the Engine module's Tesseract recognizer, run while the frame's pixels are at hand.
 public struct FFmpegMedia: MediaPort {
-    let ocr: LazyRecognizer
+    let ocr: TextRecognizer?
 
-    /// `ocr: false` turns on-screen text reading off. Tesseract loads on the first frame, so a run with
-    /// nothing to do never pays for it.
-    public init(ocr: Bool) { self.ocr = LazyRecognizer(enabled: ocr) }
+    /// `ocr: false` turns on-screen text reading off; so does a missing Tesseract model (OCR is then skipped).
+    /// The recognizer loads its model on the first frame, so a run with nothing to do never pays for it.
+    public init(ocr: Bool) { self.ocr = ocr ? try? TextRecognizer() : nil }
 
     public func probe(_ url: URL) async throws -> RecapOutput.Probe {
         let info = try await Blocking.run { try MediaProbe.probe(url: url) }
@@ -51,21 +51,6 @@ public struct FFmpegMedia: MediaPort {
     }
 
     public func sampleFrames(_ url: URL, settings: PipelineSpec.Frames, probe: RecapOutput.Probe, into folder: URL) async throws -> FrameSet {
-        try await FrameSampling.sample(url, settings: settings, probe: probe, into: folder, ocr: ocr.get())
-    }
-}
-
-/// Tesseract, created once on first use (or never, if it is not installed: OCR is then skipped).
-final class LazyRecognizer: @unchecked Sendable {
-    private let lock = NSLock()
-    private let enabled: Bool
-    private var made = false
-    private var value: TextRecognizer?
-    init(enabled: Bool) { self.enabled = enabled }
-    func get() -> TextRecognizer? {
-        lock.withLock {
-            if !made && enabled { value = try? TextRecognizer(); made = true }
-            return value
-        }
+        try await FrameSampling.sample(url, settings: settings, probe: probe, into: folder, ocr: ocr)
     }
 }

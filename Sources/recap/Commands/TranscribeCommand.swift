@@ -73,8 +73,7 @@ struct TranscribeCommand: AsyncParsableCommand {
             let m = try LocalModel(named: model)
             (path, name) = (try ModelCatalog.path(for: m).path, m.rawValue)
         }
-        var options = TranscriberOptions(threads: threads, language: language)
-        options.clipSeconds = 30
+        let options = TranscriberOptions(threads: threads, language: language)
         let transcriber = try Transcriber(modelPath: path, name: name, options: options)
         let transcript = try await transcriber.transcribe(file: input)
         if isatty(STDERR_FILENO) != 0 && out != nil {

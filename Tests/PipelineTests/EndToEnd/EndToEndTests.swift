@@ -1,4 +1,6 @@
 import Foundation
+import Engine
+import Media
 import Store
 import Testing
 @testable import Pipeline
@@ -6,7 +8,7 @@ import Testing
 /// End to end with the real local engine (whisper.cpp, llama-server + SmolLM2, Tesseract, FFmpeg, SQLite).
 /// One shared run over a small subset of samples/ backs several assertions, to keep the suite short.
 @Suite(.serialized) struct EndToEndTests {
-    static let schema = try! SchemaValidator(contentsOf: repoRoot.appendingPathComponent("schemas/recap-output.v1.json"))
+    static let schema = JSONSchemaValidator(schema: try! JSONValue.parse(Data(contentsOf: repoRoot.appendingPathComponent("schemas/recap-output.v1.json"))))
 
     func outputs(_ out: URL) -> [URL] {
         (FileManager.default.enumerator(at: out, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? [])
@@ -28,18 +30,18 @@ import Testing
         let first = try await RecapProcess.run(["run", input.path, "--out", out.path, "--json"])
         #expect(first.status == 0, "stderr: \(first.stderr)")
         let s1 = try #require(first.summary, "stdout was not JSON: \(first.stdout)")
-        #expect(s1["succeeded"]?.number == 3)
-        #expect((s1["engine_calls"]?.number ?? 0) >= 1)
+        #expect(s1["succeeded"]?.doubleValue == 3)
+        #expect((s1["engine_calls"]?.doubleValue ?? 0) >= 1)
 
         // Every output validates against the published schema and mirrors the input tree.
         let files = outputs(out)
         #expect(Set(files.map { $0.lastPathComponent }) == ["narrated.recap.json", "music.recap.json", "silent-video.recap.json"])
         for f in files {
             #expect(f.deletingLastPathComponent().lastPathComponent == "talks")
-            let json = try JSON.parse(Data(contentsOf: f))
-            #expect(Self.schema.errors(for: json) == [], "\(f.lastPathComponent)")
+            let json = try JSONValue.parse(Data(contentsOf: f))
+            #expect(Self.schema.violations(of: json).map(\.description) == [], "\(f.lastPathComponent)")
             let spec = try loadBuiltin("summarize")
-            #expect(SchemaValidator(schema: spec.resultSchema).errors(for: json["results"] ?? .null) == [], "\(f.lastPathComponent)")
+            #expect(JSONSchemaValidator(schema: spec.resultSchema).violations(of: json["results"] ?? .null).map(\.description) == [], "\(f.lastPathComponent)")
         }
         #expect(AtomicFile.leftovers(under: out).isEmpty)
 
@@ -47,7 +49,7 @@ import Testing
         let narrated = try RecapOutput.decode(Data(contentsOf: out.appendingPathComponent("talks/narrated.recap.json")))
         let said = (narrated.transcript?.text ?? "").lowercased()
         for w in ["delta", "river", "sea", "water"] { #expect(said.contains(w), "transcript lacks \(w): \(said)") }
-        let summaryText = narrated.results.text().lowercased() + narrated.extract.map(\.text).joined(separator: " ").lowercased()
+        let summaryText = narrated.results.jsonString().lowercased() + narrated.extract.map(\.text).joined(separator: " ").lowercased()
         #expect(["delta", "river", "sea"].filter { summaryText.contains($0) }.count >= 2, "summary: \(summaryText)")
         #expect(narrated.grounding.hasSpeech)
         #expect(narrated.scenes.contains { $0.ocrText.uppercased().contains("RIVER") || $0.ocrText.uppercased().contains("DELTA") })
@@ -74,15 +76,15 @@ import Testing
         // Search finds the spoken words with file and time.
         let search = try await RecapProcess.run(["search", "delta", "--out", out.path, "--json"])
         #expect(search.status == 0)
-        let hits = try JSON.parse(search.stdout).array ?? []
-        #expect(hits.contains { ($0["path"]?.string ?? "").hasSuffix("narrated.mp4") && $0["start"]?.number != nil })
+        let hits = try JSONValue.parse(search.stdout).arrayValue ?? []
+        #expect(hits.contains { ($0["path"]?.stringValue ?? "").hasSuffix("narrated.mp4") && $0["start"]?.doubleValue != nil })
 
         // Second run: nothing to do, no engine call.
         let calls1 = try totalEngineCalls(store)
         let second = try await RecapProcess.run(["run", input.path, "--out", out.path, "--json"])
         #expect(second.status == 0)
-        #expect(second.summary?["engine_calls"]?.number == 0)
-        #expect(second.summary?["unchanged"]?.number == 3)
+        #expect(second.summary?["engine_calls"]?.doubleValue == 0)
+        #expect(second.summary?["unchanged"]?.doubleValue == 3)
         #expect(try totalEngineCalls(store) == calls1)
 
         // Touched but unchanged: skipped. Changed: redone.
@@ -94,8 +96,8 @@ import Testing
         let before = try Data(contentsOf: out.appendingPathComponent("talks/music.recap.json"))
         let third = try await RecapProcess.run(["run", input.path, "--out", out.path, "--json"])
         #expect(third.status == 0, "stderr: \(third.stderr)")
-        #expect(third.summary?["unchanged"]?.number == 2)
-        #expect(third.summary?["succeeded"]?.number == 1)
+        #expect(third.summary?["unchanged"]?.doubleValue == 2)
+        #expect(third.summary?["succeeded"]?.doubleValue == 1)
         let after = try RecapOutput.decode(Data(contentsOf: out.appendingPathComponent("talks/music.recap.json")))
         #expect(try Data(contentsOf: out.appendingPathComponent("talks/music.recap.json")) != before)
         #expect(after.source.probe.height ?? 0 > after.source.probe.width ?? 0)  // now the upright portrait clip
@@ -116,11 +118,11 @@ import Testing
         let r = try await RecapProcess.run(["run", input.path, "--out", out.path, "--json"])
         #expect(r.status == 2, "stderr: \(r.stderr)")
         let s = try #require(r.summary)
-        #expect(s["succeeded"]?.number == 2)
-        let failures = s["failures"]?.array ?? []
-        #expect(Set(failures.compactMap { $0["path"]?.string }) == ["empty.mp4", "noise.mp4", "truncated.mp4", "notes.mp4"])
+        #expect(s["succeeded"]?.doubleValue == 2)
+        let failures = s["failures"]?.arrayValue ?? []
+        #expect(Set(failures.compactMap { $0["path"]?.stringValue }) == ["empty.mp4", "noise.mp4", "truncated.mp4", "notes.mp4"])
         for f in failures {
-            let reason = f["reason"]?.string ?? ""
+            let reason = f["reason"]?.stringValue ?? ""
             #expect(reason.count > 10, "no reason given for \(f)")
         }
         #expect(r.stderr.contains("empty.mp4") && r.stderr.contains("notes.mp4"))

@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 @testable import Pipeline
 
 /// Runs the built `recap` binary as a subprocess: the end-to-end tests exercise the real program with the
@@ -28,7 +29,7 @@ enum RecapProcess {
         var status: Int32
         var stdout: String
         var stderr: String
-        var summary: JSON? { try? JSON.parse(stdout) }
+        var summary: JSONValue? { try? JSONValue.parse(stdout) }
     }
 
     /// Starts recap; the caller waits or kills.
