@@ -21,8 +21,10 @@ url="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])' 
 # Warm up (first request loads caches), then the three series.
 "$recap" engine bench --base-url "$url" --requests 2 >/dev/null
 "$recap" engine bench --base-url "$url" --requests "$RUNS" --vary --max-tokens 128 >"$work/speed.jsonl"
-"$recap" engine bench --base-url "$url" --requests "$RUNS" >"$work/recap.jsonl"
-"$recap" engine bench --base-url "$url" --dump-body >"$work/body.json"
+# Room for the whole answer: a reply cut at max_tokens goes through the repair path (a second call), which
+# is not the single exchange curl replays. Both sides send the identical body (same max_tokens).
+"$recap" engine bench --base-url "$url" --requests "$RUNS" --max-tokens 256 >"$work/recap.jsonl"
+"$recap" engine bench --base-url "$url" --max-tokens 256 --dump-body >"$work/body.json"
 for _ in $(seq "$RUNS"); do
   curl -sS -o "$work/resp.json" -w '%{time_total}\n' -H 'Content-Type: application/json' \
     --data-binary @"$work/body.json" "$url/chat/completions" >>"$work/curl.times"
@@ -36,6 +38,8 @@ w = sys.argv[1]
 def lines(name): return [json.loads(l) for l in open(os.path.join(w, name)) if l.strip()]
 speed = [r for r in lines("speed.jsonl") if r["calls"] == 1]
 recap = [r for r in lines("recap.jsonl") if r["calls"] == 1]
+if not speed or not recap:
+    sys.exit(f"engine bench: no single-call samples ({len(speed)} speed, {len(recap)} recap): every answer needed a repair")
 curl_t = [float(x) for x in open(os.path.join(w, "curl.times"))]
 curl_s = [tuple(map(float, l.split())) for l in open(os.path.join(w, "curl.server"))]
 med = st.median
