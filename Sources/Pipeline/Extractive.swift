@@ -80,7 +80,12 @@ public enum Extractive {
             let sa = score[a] * (1 + min(Double(docs[a].count), 12) / 24), sb = score[b] * (1 + min(Double(docs[b].count), 12) / 24)
             return sa != sb ? sa > sb : a < b
         }
-        return ranked.prefix(count).sorted().map { (sentences[$0], score[$0]) }
+        // A repeated sentence (a refrain, a slide read twice) is one fact: keep the first of near-duplicates.
+        var chosen: [Int] = []
+        for i in ranked where chosen.count < count {
+            if !chosen.contains(where: { sim[$0][i] > 0.9 || docs[$0] == docs[i] }) { chosen.append(i) }
+        }
+        return chosen.sorted().map { (sentences[$0], score[$0]) }
     }
 
     /// The `count` most distinctive words of a text (TF against a stopword list), for keywords and tags.

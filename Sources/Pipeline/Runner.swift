@@ -323,7 +323,7 @@ public final class Runner: Sendable {
             let timed = p
             let written: [String] = try await stage(.write, &p) { try self.write(timed, scenes: scenes, summary: summary) }
             try store.replaceSearchEntries(p.lease, path: p.file.url.path, entries: searchEntries(p, scenes: scenes, summary: summary))
-            try store.complete(p.lease, result: try JSONValue.array(written.map { .string($0) }).data())
+            try store.complete(p.lease, result: JSONValue.array(written.map { .string($0) }).data())
             p.heartbeat.cancel()
             try? FileManager.default.removeItem(at: p.workDir)
             let calls = (try? store.engineCalls(jobID: p.jobID).values.reduce(0, +)) ?? 0

@@ -35,11 +35,23 @@ public struct Summarizer: Sendable {
     /// Result fields the pipeline fills from measurements; the model is not asked for them.
     static let measuredKeys: Set<String> = ["transcript", "ocr_text", "scenes", "cover_frame_time"]
 
-    /// The result schema minus the measured fields: what the engine is asked to produce.
+    /// Result lists the pipeline can build without a model (key points and tags from the extractive pass,
+    /// chapters from the scene cuts). A small-context engine is not asked for them.
+    static let derivableKeys: Set<String> = ["key_points", "tags", "keywords", "hashtags", "chapters"]
+    /// Below this context the engine is a small local model: SmolLM2-135M, asked for the full summary
+    /// schema, fills every list to its limit with repeats and runs out of tokens before the title (measured:
+    /// 320 tokens cut, 1,024 tokens took 67 s for a one-minute talk). Asked for the text fields alone it
+    /// answers in one short call.
+    static let smallContext = 8192
+
+    /// The result schema minus the measured fields (and, for a small engine, the derivable lists): what the
+    /// engine is asked to produce.
     var modelSchema: JSONValue {
         guard case .object(var s) = spec.resultSchema else { return spec.resultSchema }
-        if case .object(let props) = s["properties"] ?? .null { s["properties"] = .object(props.filter { !Self.measuredKeys.contains($0.key) }) }
-        if case .array(let req) = s["required"] ?? .null { s["required"] = .array(req.filter { !Self.measuredKeys.contains($0.stringValue ?? "") }) }
+        var skip = Self.measuredKeys
+        if engine.description.contextTokens < Self.smallContext { skip.formUnion(Self.derivableKeys) }
+        if case .object(let props) = s["properties"] ?? .null { s["properties"] = .object(props.filter { !skip.contains($0.key) }) }
+        if case .array(let req) = s["required"] ?? .null { s["required"] = .array(req.filter { !skip.contains($0.stringValue ?? "") }) }
         return .object(s)
     }
 
@@ -63,7 +75,7 @@ public struct Summarizer: Sendable {
             model = SchemaFiller.fill(spec.resultSchema, text: grounding.note)
             for k in spec.resultSchema["properties"]?.objectValue?.keys ?? [:].keys { provenance["results.\(k)"] = "derived" }
         } else {
-            let budget = engine.description.contextTokens - spec.reducePrompt.maxTokens - 48
+            let budget = engine.description.contextTokens - answerTokens(spec.reducePrompt, schema: modelSchema) - 48
             let allInputs = evidence.inputs(extract: central.map(\.0))
             let single = call(spec.reducePrompt, inputs: allInputs, schema: modelSchema, purpose: "summarize")
             if await engine.estimateTokens(single) <= budget {
@@ -84,12 +96,18 @@ public struct Summarizer: Sendable {
                     text = try await combine(text, evidence: evidence, counter: counter, warnings: &warnings)
                 }
             }
-            for k in model.objectValue?.keys ?? [:].keys { provenance["results.\(k)"] = "model" }
-            if model.objectValue?.isEmpty ?? true {
-                // The model gave nothing usable: say what was said instead (extractive), never the grounding note.
-                model = Self.extractiveFallback(modelSchema, extract: extract, evidence: evidence)
-                for k in model.objectValue?.keys ?? [:].keys { provenance["results.\(k)"] = "extractive" }
+            let (grounded, dropped) = GroundingGate(evidence).filter(model, schema: modelSchema)
+            if !dropped.isEmpty {
+                warnings.append("summarize: the model's \(dropped.joined(separator: ", ")) did not rest on the evidence; what was said stands in (extractive)")
             }
+            var fields = grounded.objectValue ?? [:]
+            for k in fields.keys { provenance["results.\(k)"] = "model" }
+            // What the model left out or got wrong: say what was said instead (extractive), never the grounding note.
+            for (k, v) in Self.extractiveFallback(modelSchema, extract: extract, evidence: evidence).objectValue ?? [:] where fields[k] == nil {
+                fields[k] = v
+                provenance["results.\(k)"] = "extractive"
+            }
+            model = .object(fields)
         }
         var results = ResultAssembler(spec: spec, evidence: evidence, extract: extract).assemble(model, provenance: &provenance)
         let errors = JSONSchemaValidator(schema: spec.resultSchema).violations(of: results).map(\.description)
@@ -108,10 +126,15 @@ public struct Summarizer: Sendable {
             sentences = evidence.scenes.map(\.ocrText).filter { !$0.isEmpty }
         }
         guard !sentences.isEmpty else { return .object([:]) }
+        let onScreenTitle = evidence.scenes.lazy.compactMap {
+            $0.ocrText.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
+        }.first { $0.count >= 3 }
         var out: [String: JSONValue] = [:]
         for (key, prop) in schema["properties"]?.objectValue ?? [:] where prop["type"]?.stringValue == "string" {
             let max = Int(prop["maxLength"]?.doubleValue ?? 10_000)
-            let text = ["title", "one_line", "short_caption", "alt_text"].contains(key) ? sentences[0] : sentences.joined(separator: " ")
+            var text = ["title", "one_line", "short_caption", "alt_text"].contains(key) ? sentences[0] : sentences.joined(separator: " ")
+            // A title shown on screen (a title card, a slide heading) names the video better than a sentence.
+            if key == "title", let shown = onScreenTitle { text = shown }
             out[key] = .string(Limits.truncate(text, to: max))
         }
         return .object(out)
@@ -135,7 +158,34 @@ public struct Summarizer: Sendable {
 
     func call(_ p: PipelineSpec.Prompt, inputs: [String: String], schema: JSONValue, purpose: String) -> EngineCall {
         EngineCall(purpose: purpose, system: p.system, parts: [.text(PromptTemplate.render(p.template, inputs: inputs))],
-                   schema: schema, maxTokens: p.maxTokens)
+                   schema: schema, maxTokens: answerTokens(p, schema: schema))
+    }
+
+    /// Room for the answer: the prompt's `max_tokens`, raised to what the schema allows at most (capped at a
+    /// quarter of the context). An answer cut off mid-object is lost; a small model that fills every field
+    /// to its limit needs that room, and a model that stops early costs nothing for it.
+    func answerTokens(_ p: PipelineSpec.Prompt, schema: JSONValue) -> Int {
+        max(p.maxTokens, min(Self.tokenBound(schema), engine.description.contextTokens / 4))
+    }
+
+    /// An upper estimate of the tokens of the longest JSON a schema admits (about 3 characters per token for
+    /// bounded strings; unbounded strings and arrays get a modest default).
+    static func tokenBound(_ schema: JSONValue) -> Int {
+        let type = schema["type"]?.stringValue ?? schema["type"]?.arrayValue?.first?.stringValue ?? ""
+        switch type {
+        case "string":
+            if schema["enum"] != nil { return 8 }
+            return (schema["maxLength"]?.doubleValue).map { Int(($0 / 3).rounded(.up)) + 2 } ?? 48
+        case "number", "integer": return 8
+        case "boolean", "null": return 2
+        case "array":
+            let items = Int(schema["maxItems"]?.doubleValue ?? 4)
+            return 2 + items * (tokenBound(schema["items"] ?? .object([:])) + 1)
+        case "object":
+            let props = schema["properties"]?.objectValue ?? [:]
+            return 2 + props.reduce(0) { $0 + $1.key.count / 3 + 3 + tokenBound($1.value) }
+        default: return 48
+        }
     }
 
     func generate(_ c: EngineCall, counter: EngineCallCounter, warnings: inout [String]) async throws -> JSONValue {
@@ -159,7 +209,7 @@ public struct Summarizer: Sendable {
     /// Packs evidence lines into time-ordered chunks that each fit one map request, and summarizes each.
     func mapChunks(_ e: Evidence, counter: EngineCallCounter, warnings: inout [String]) async throws -> ([ChunkSummary], Int) {
         let prompt = spec.mapPrompt ?? Self.defaultMap
-        let budget = engine.description.contextTokens - prompt.maxTokens - 48
+        let budget = engine.description.contextTokens - answerTokens(prompt, schema: Self.mapSchema) - 48
         // Cost each line once (linear, even for a two-hour lecture): a chunk costs the empty prompt plus
         // its lines plus a token per line break. A small margin covers tokenizer merges across lines.
         let empty = await engine.estimateTokens(call(prompt, inputs: e.inputs(lines: []), schema: Self.mapSchema, purpose: "map"))

@@ -71,6 +71,33 @@ import Testing
         #expect(Extractive.keywords(segments.map(\.text).joined(separator: " "), count: 2).contains("rivers"))
     }
 
+    @Test func extractiveKeepsOneOfRepeatedSentences() {
+        let line = "The river delta forms slowly over thousands of years."
+        let repeated: [RecapOutput.Segment] = [
+            .init(start: 0, end: 4, text: line), .init(start: 4, end: 8, text: "Birds nest on the new land of the delta."),
+            .init(start: 8, end: 12, text: line), .init(start: 12, end: 16, text: line.uppercased()),
+        ]
+        let top = Extractive.central(Extractive.sentences(repeated), count: 3)
+        #expect(top.count == 2)
+        #expect(Set(top.map { $0.0.text.lowercased() }).count == 2)
+    }
+
+    @Test func answerRoomCoversTheSchemaWithinAQuarterOfTheContext() throws {
+        let spec = try loadBuiltin("summarize")
+        let bound = Summarizer.tokenBound(spec.resultSchema)
+        // title 100 chars + one line 200 + paragraph 600 + 6 key points of 200 + ...: well over the YAML's 320.
+        #expect(bound > 900 && bound < 3000)
+        #expect(Summarizer.tokenBound(["type": "string", "maxLength": 30]) == 12)
+        let small = Summarizer(spec: spec, engine: FakeEngine(context: 2048) { _ in .object([:]) })
+        #expect(small.answerTokens(spec.reducePrompt, schema: spec.resultSchema) == 512)
+        let big = Summarizer(spec: spec, engine: FakeEngine(context: 32768) { _ in .object([:]) })
+        #expect(big.answerTokens(spec.reducePrompt, schema: spec.resultSchema) == bound)
+        // A small engine is asked for the text fields only; lists come from the extractive pass and scenes.
+        let asked = { (s: Summarizer) in Set(s.modelSchema["properties"]?.objectValue?.keys.map { $0 } ?? []) }
+        #expect(asked(small) == ["title", "one_line", "paragraph"])
+        #expect(asked(big) == ["title", "one_line", "paragraph", "key_points", "tags", "chapters"])
+    }
+
     @Test func noSpeechNoTextMakesNoEngineCallAndSaysSo() async throws {
         let engine = FakeEngine { _ in .object(["title": .string("A thrilling chase")]) }
         let spec = try loadBuiltin("summarize")
@@ -194,5 +221,36 @@ import Testing
         #expect(Runner.speechBlocks([], maxSeconds: 120).isEmpty)
         // A clip longer than the limit still gets a block of its own.
         #expect(Runner.speechBlocks([clip(0, 200), clip(200, 5)], maxSeconds: 120).map(\.count) == [1, 1])
+    }
+}
+
+@Suite struct GroundingGateTests {
+    let evidence = Evidence(fileName: "deltas.mp4", probe: probe(duration: 20),
+                            segments: [.init(start: 0, end: 5, text: "A delta forms where a slow river meets the sea."),
+                                       .init(start: 5, end: 9, text: "Birds nest on the new land.")],
+                            scenes: [])
+
+    @Test func dropsEmptyAndInventedTextKeepsWhatWasSaid() {
+        let gate = GroundingGate(evidence)
+        #expect(gate.isGrounded("River deltas form where the sea meets a river"))
+        #expect(!gate.isGrounded("c"))
+        #expect(!gate.isGrounded("The in-studded winds are too light to say"))
+        let answer: JSONValue = ["title": "c", "one_line": "A delta forms where a river meets the sea.",
+                                 "key_points": ["Birds nest on new land.", "Birds nest on new land.", "Volcanoes erupt nightly."],
+                                 "chapters": [["start": 0, "title": "Deltas"], ["start": 5, "title": "Measured frame facts"]]]
+        let (kept, dropped) = gate.filter(answer, schema: try! loadBuiltin("summarize").resultSchema)
+        #expect(dropped == ["chapters", "key_points", "title"])
+        #expect(kept["title"] == nil && kept["one_line"] != nil)
+        #expect(kept["key_points"] == ["Birds nest on new land."])
+        #expect(kept["chapters"]?.arrayValue?.count == 1)
+    }
+
+    @Test func anUngroundedFieldIsReplacedExtractivelyAndSaysSo() async throws {
+        let spec = try loadBuiltin("summarize")
+        let engine = FakeEngine { _ in ["title": "c", "one_line": "c", "paragraph": "Winds stud the sky.", "key_points": [], "tags": [], "chapters": []] }
+        let o = try await Summarizer(spec: spec, engine: engine).run(evidence, counter: EngineCallCounter())
+        #expect(o.results["title"]?.stringValue?.lowercased().contains("delta") == true)
+        #expect(o.provenance["results.title"] == "extractive" && o.provenance["results.paragraph"] == "extractive")
+        #expect(o.warnings.contains { $0.contains("did not rest on the evidence") })
     }
 }
