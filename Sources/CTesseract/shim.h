@@ -16,6 +16,10 @@ int32_t pixSetAllArbitrary(struct Pix *pix, uint32_t val);
 struct Pix *pixScale(struct Pix *pixs, float scalex, float scaley);
 int32_t pixWriteMem(unsigned char **pdata, size_t *psize, struct Pix *pix, int32_t format);
 void pixDestroy(struct Pix **ppix);
+// Leptonica prints internal warnings ("Error in pixScanForForeground: invalid box") to stderr; OCR turns
+// them off. 7 is L_SEVERITY_NONE in <leptonica/environ.h>.
+int32_t setMsgSeverity(int32_t newsev);
+#define RECAP_LEPT_SEVERITY_NONE 7
 struct L_Bmf *bmfCreate(const char *dir, int32_t fontsize);
 void bmfDestroy(struct L_Bmf **pbmf);
 int32_t pixSetTextline(struct Pix *pixs, struct L_Bmf *bmf, const char *textstr, uint32_t val, int32_t x0,

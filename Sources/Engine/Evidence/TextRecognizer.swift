@@ -42,6 +42,7 @@ public final class TextRecognizer: @unchecked Sendable {  // the handle is only 
         if let handle { return handle }
         // Debian's Tesseract may use OpenMP: on 2 shared cores one thread per recognition is faster.
         setenv("OMP_THREAD_LIMIT", "1", 0)
+        _ = setMsgSeverity(RECAP_LEPT_SEVERITY_NONE)  // no Leptonica chatter on a cron job's stderr
         guard let h = TessBaseAPICreate() else { throw EngineError.ocrFailed("TessBaseAPICreate returned nil") }
         guard TessBaseAPIInit3(h, dataPath, language) == 0 else {
             TessBaseAPIDelete(h)
