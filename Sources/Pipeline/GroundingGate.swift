@@ -22,7 +22,7 @@ struct GroundingGate {
 
     func isGrounded(_ text: String) -> Bool {
         let words = Extractive.words(text)
-        guard !words.isEmpty else { return false }
+        guard !words.isEmpty, !Self.repeatsItself(text) else { return false }
         let known = words.filter { vocabulary.contains($0) || vocabulary.contains(Self.stem($0)) }.count
         return Double(known) / Double(words.count) >= Self.minimumShare
     }
@@ -66,6 +66,17 @@ struct GroundingGate {
     }
 
     static func isFreeText(_ schema: JSONValue) -> Bool { schema["enum"] == nil && schema["const"] == nil }
+
+    /// A small model's loop: the same sentence twice in one field ("The river carries water. The river
+    /// carries water. …"). Every word is grounded, and the text still says one thing over and over.
+    static func repeatsItself(_ text: String) -> Bool {
+        var seen = Set<[String]>()
+        for sentence in text.split(whereSeparator: { ".!?\n".contains($0) }) {
+            let words = Extractive.words(String(sentence))
+            if words.count >= 3, !seen.insert(words).inserted { return true }
+        }
+        return false
+    }
 
     /// "deltas" → "delta", "rivers'" → "river": enough to match plural and singular.
     static func stem(_ w: String) -> String {

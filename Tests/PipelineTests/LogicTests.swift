@@ -163,7 +163,10 @@ import Testing
 
     @Test func limitsAreEnforcedAfterTheModel() async throws {
         let spec = try loadBuiltin("social")
-        let long = String(repeating: "Rivers are wonderful places to visit. ", count: 20)
+        // Long, and every sentence different (a repeated sentence would be dropped as a loop before the limits).
+        let vocabulary = ["rivers", "wonderful", "places", "visit", "summer"]
+        let long = vocabulary.flatMap { a in vocabulary.filter { $0 != a }.flatMap { b in
+            vocabulary.filter { $0 != a && $0 != b }.map { c in "\(a.capitalized) \(b) \(c)." } } }.joined(separator: " ")
         let engine = FakeEngine { _ in
             .object(["short_caption": .string(long), "long_caption": .string(long), "alt_text": .string(long),
                      "hashtags": .array((0..<9).map { .string("tag \($0)") }),
@@ -235,6 +238,7 @@ import Testing
         #expect(gate.isGrounded("River deltas form where the sea meets a river"))
         #expect(!gate.isGrounded("c"))
         #expect(!gate.isGrounded("The in-studded winds are too light to say"))
+        #expect(!gate.isGrounded("A delta forms where a river meets the sea. A delta forms where a river meets the sea."))
         let answer: JSONValue = ["title": "c", "one_line": "A delta forms where a river meets the sea.",
                                  "key_points": ["Birds nest on new land.", "Birds nest on new land.", "Volcanoes erupt nightly."],
                                  "chapters": [["start": 0, "title": "Deltas"], ["start": 5, "title": "Measured frame facts"]]]
