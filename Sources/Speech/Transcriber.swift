@@ -207,8 +207,8 @@ public actor Transcriber {
                 FileHandle.standardError.write(Data("whisper: [\(r.start)-\(r.end)] nsp=\(r.noSpeech) lp=\(r.avgLogprob) \(r.text)\n".utf8))
             }
         }
-        if ProcessInfo.processInfo.environment["RECAP_WHISPER_LOG"] == "1" {
-            whisper_print_timings(ctx)  // per call, through whisper's logger (on with RECAP_WHISPER_LOG=1)
+        if WhisperLog.enabled {
+            whisper_print_timings(ctx)  // per call, through whisper's logger
             whisper_reset_timings(ctx)
         }
         let id = whisper_full_lang_id(ctx)

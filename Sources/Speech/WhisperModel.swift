@@ -34,8 +34,11 @@ public final class WhisperModel: @unchecked Sendable {
 
 /// whisper.cpp logs every load step to stderr; Recap is quiet unless RECAP_WHISPER_LOG=1.
 enum WhisperLog {
+    /// RECAP_WHISPER_LOG=1: whisper's own log, and its timings after each call.
+    static let enabled = ProcessInfo.processInfo.environment["RECAP_WHISPER_LOG"] == "1"
+
     private static let once: Void = {
-        if ProcessInfo.processInfo.environment["RECAP_WHISPER_LOG"] != "1" {
+        if !enabled {
             whisper_log_set({ _, _, _ in }, nil)
         }
     }()
