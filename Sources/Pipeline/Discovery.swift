@@ -23,6 +23,9 @@ public struct Discovery: Sendable {
     public struct Issue: Sendable, Equatable, CustomStringConvertible {
         public var path: String
         public var reason: String
+        /// Media the user pointed at that cannot be processed (unreadable, a broken link, not a regular file):
+        /// the run reports it as a failure (exit 2). False for what is only skipped (a symlink loop's repeat).
+        public var isFailure = true
         public var description: String { "\(path): \(reason)" }
     }
 
@@ -67,14 +70,14 @@ public struct Discovery: Sendable {
         guard stat(dir.path, &st) == 0 else { return }
         let key = [UInt64(st.st_dev), UInt64(st.st_ino)]
         guard visited.insert(key).inserted else {
-            result.issues.append(Issue(path: dir.path, reason: "skipped: a symbolic link loop leads back to a folder already visited"))
+            result.issues.append(Issue(path: dir.path, reason: "skipped: a symbolic link loop leads back to a folder already visited", isFailure: false))
             return
         }
         let resolved = dir.resolvingSymlinksInPath()
         if excluded.contains(where: { resolved.path == $0.path || resolved.path.hasPrefix($0.path + "/") }) { return }
         guard access(dir.path, R_OK | X_OK) == 0,
               let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
-            result.issues.append(Issue(path: dir.path, reason: "folder cannot be read (permission denied?); its contents were skipped"))
+            result.issues.append(Issue(path: dir.path, reason: "folder cannot be read (permission denied?); its contents were skipped. Check its permissions for the user running recap"))
             return
         }
         for name in names.sorted() {
@@ -84,7 +87,7 @@ public struct Discovery: Sendable {
             guard stat(url.path, &est) == 0 else {
                 var lst = stat()
                 if lstat(url.path, &lst) == 0, (lst.st_mode & S_IFMT) == S_IFLNK {
-                    result.issues.append(Issue(path: url.path, reason: "skipped: broken symbolic link"))
+                    result.issues.append(Issue(path: url.path, reason: "broken symbolic link: its target does not exist; fix or remove the link"))
                 } else {
                     result.issues.append(Issue(path: url.path, reason: "cannot be read: \(String(cString: strerror(errno)))"))
                 }
@@ -97,7 +100,11 @@ public struct Discovery: Sendable {
                 guard Self.mediaExtensions.contains(url.pathExtension.lowercased()) else { result.skippedNotMedia += 1; continue }
                 add(url, st: est, root: root, keepRootName: keepRootName, seen: &seen, into: &result)
             default:
-                result.skippedNotMedia += 1
+                if Self.mediaExtensions.contains(url.pathExtension.lowercased()) {
+                    result.issues.append(Issue(path: url.path, reason: "not a regular file (a FIFO, socket or device); skipped"))
+                } else {
+                    result.skippedNotMedia += 1
+                }
             }
         }
     }
@@ -106,7 +113,7 @@ public struct Discovery: Sendable {
         // The same file reached twice (a symlink to it, or two overlapping roots) is processed once.
         guard seen.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted else { return }
         guard access(url.path, R_OK) == 0 else {
-            result.issues.append(Issue(path: url.path, reason: "cannot be read (permission denied)"))
+            result.issues.append(Issue(path: url.path, reason: "cannot be read (permission denied); check its permissions for the user running recap"))
             return
         }
         let mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9

@@ -4,8 +4,40 @@ import Foundation
 /// sanitized components and checked to stay under `--out`; nothing from an input name can escape it.
 public struct OutputPaths: Sendable {
     public let root: URL
+    /// Base names chosen for inputs whose usual one is shared (see `separating(_:)`), by relative path.
+    public private(set) var bases: [String: String] = [:]
 
     public init(root: URL) { self.root = root.standardizedFileURL }
+
+    /// Two inputs must never write the same outputs. Where several inputs in one folder would share a base
+    /// name (`clip.mp4` and `clip.mkv`, or names that sanitize alike), each keeps its extension
+    /// (`clip.mp4.recap.json`), and names still alike get a short hash of the original name. Inputs with a
+    /// name of their own keep the plain `clip.recap.json`.
+    public func separating(_ relativePaths: [String]) -> OutputPaths {
+        var out = self
+        out.bases = [:]
+        let groups = Dictionary(grouping: relativePaths) { (try? location(forRelativePath: $0)).map { "\($0.folder.path)/\($0.base)" } ?? $0 }
+        for (_, paths) in groups where paths.count > 1 {
+            let withExtension = Dictionary(grouping: paths) { Self.sanitize(Self.lastComponent($0)) }
+            for (name, same) in withExtension {
+                for p in same {
+                    out.bases[p] = same.count == 1 ? name : name + "~" + String(Self.hash(p).prefix(8))
+                }
+            }
+        }
+        return out
+    }
+
+    static func lastComponent(_ relativePath: String) -> String {
+        relativePath.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? relativePath
+    }
+
+    /// FNV-1a, hex: a stable tie-break, not a security measure.
+    static func hash(_ s: String) -> String {
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        return String(h, radix: 16)
+    }
 
     public enum PathError: Error, CustomStringConvertible {
         case escapes(String)
@@ -41,7 +73,7 @@ public struct OutputPaths: Sendable {
         var folder = root
         for p in parts.dropLast() { folder.appendPathComponent(Self.sanitize(p), isDirectory: true) }
         let name = (last as NSString).deletingPathExtension
-        let base = Self.sanitize(name.isEmpty ? last : name)
+        let base = bases[relativePath] ?? Self.sanitize(name.isEmpty ? last : name)
         try check(folder.appendingPathComponent(base))
         return (folder, base)
     }

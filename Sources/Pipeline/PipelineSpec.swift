@@ -68,6 +68,10 @@ public struct PipelineSpec: Sendable, Equatable {
     public var index: [String]
     /// Where the spec came from, for messages.
     public var source: String
+    /// The YAML document as JSON with sorted keys and scalars as written, `description` left out: what the
+    /// job key hashes (`JobKey`). Comments, key order and quoting do not change it; any prompt, schema, limit or
+    /// sampling setting does.
+    public var canonicalContent: String
 
     public func has(_ stage: Stage) -> Bool { stages.contains(stage) }
 
@@ -235,7 +239,19 @@ extension PipelineSpec {
         }
         return PipelineSpec(name: name, version: version, description: description, stages: stages,
                             frames: frames, audio: audio, mapPrompt: map, reducePrompt: reduce,
-                            resultSchema: schema, limits: limits, files: files, index: index, source: source)
+                            resultSchema: schema, limits: limits, files: files, index: index, source: source,
+                            canonicalContent: Self.canonical(root, top: true).jsonString())
+    }
+
+    /// A YAML node as plain JSON: mappings with string keys, sequences, scalars as their text.
+    static func canonical(_ node: Node, top: Bool = false) -> JSONValue {
+        if let m = node.mapping {
+            var o: [String: JSONValue] = [:]
+            for (k, v) in m where !(top && k.string == "description") { o[k.string ?? "\(k)"] = canonical(v) }
+            return .object(o)
+        }
+        if let seq = node.sequence { return .array(seq.map { canonical($0) }) }
+        return .string(node.string ?? "")
     }
 
     static func yamlError(_ e: YamlError, source: String) -> PipelineSpecError {

@@ -1,5 +1,6 @@
 import Foundation
 import Engine
+import Media
 
 // The pipeline talks to media, speech, the engine and the store through these small protocols.
 // The real implementations (Adapters/) wrap the Media, Speech, Engine and Store modules; the
@@ -44,6 +45,8 @@ public struct AudioSet: Codable, Sendable, Equatable {
 }
 
 public protocol MediaPort: Sendable {
+    /// The OCR model that reads on-screen text while frames are sampled; nil when OCR is off.
+    var ocrModel: String? { get }
     func probe(_ url: URL) async throws -> RecapOutput.Probe
     /// Samples frames into `folder` (JPEGs), with pixel facts and OCR text, and writes a contact sheet.
     func sampleFrames(_ url: URL, settings: PipelineSpec.Frames, probe: RecapOutput.Probe, into folder: URL) async throws -> FrameSet
@@ -59,15 +62,17 @@ public struct SpeechResult: Sendable, Equatable, Codable {
 
 public protocol SpeechPort: Sendable {
     var modelName: String { get }
-    /// Transcribes a stretch of audio (the runner passes up to `Runner.speechBlockSeconds` of consecutive
-    /// clips); segment times are relative to its start. Speech gating (no invented text on
-    /// music or silence) is the recognizer's job.
-    func transcribe(clip: [Float], language: String) async throws -> SpeechResult
+    /// Transcribes a file's audio, given as consecutive blocks of 16 kHz mono samples that carry their start in
+    /// the file (`HearStage` joins the audio stage's clips into blocks). Segment times are in the file's clock.
+    /// Speech gating (no invented text on music or silence) is the recognizer's job.
+    func transcribe(_ blocks: AsyncThrowingStream<AudioClip, any Error>, language: String) async throws -> SpeechResult
 }
 
-/// A request to the engine: ordered parts, a JSON schema the answer must satisfy.
+/// A request to the engine: the Engine module's ordered parts (text, frames with their time and measured
+/// facts, audio clips ≤ 30 s of 16 kHz mono with their start), and a JSON schema the answer must satisfy.
+/// `purpose` names the request in schemas, counters and warnings ("hear", "describe frame", "summarize").
 public struct EngineCall: Sendable {
-    public enum Part: Sendable { case text(String), jpeg(Data) }
+    public typealias Part = EngineRequest.Part
     public var purpose: String
     public var system: String
     public var parts: [Part]
@@ -76,22 +81,50 @@ public struct EngineCall: Sendable {
     public init(purpose: String, system: String, parts: [Part], schema: JSONValue, maxTokens: Int) {
         self.purpose = purpose; self.system = system; self.parts = parts; self.schema = schema; self.maxTokens = maxTokens
     }
+
+    /// The words of the request's instructions (system and text parts), for echo checks.
+    public var instructionText: String {
+        ([system] + parts.compactMap { if case .text(let t) = $0 { return t }; return nil }).joined(separator: " ")
+    }
 }
 
+/// What the engine answered: the validated JSON and how many model calls it took (2 when the engine re-asked
+/// to repair an invalid answer), so the store's per-stage counts are the calls really made.
+public struct EngineAnswer: Sendable {
+    public var json: JSONValue
+    public var calls: Int
+    public init(json: JSONValue, calls: Int = 1) { self.json = json; self.calls = calls }
+    public subscript(key: String) -> JSONValue? { json[key] }
+}
+
+/// What the pipeline plans from: the engine's own capabilities (what it takes and how much), never its
+/// backend's name.
 public struct EngineDescription: Sendable, Equatable {
     public var backend: String
     /// Stable identity of backend + models; part of the job's idempotency key.
     public var identity: String
+    /// Role → model name ("language", "vision", "audio", "speech", "ocr"), as the engine reports them.
     public var models: [String: String]
-    public var capabilities: [String]
-    public var acceptsImages: Bool
-    /// Total context (input + output) in tokens.
-    public var contextTokens: Int
-    public var maxImagesPerRequest: Int
-    public init(backend: String, identity: String, models: [String: String], capabilities: [String],
-                acceptsImages: Bool, contextTokens: Int, maxImagesPerRequest: Int) {
+    public var capabilities: EngineCapabilities
+    public init(backend: String, identity: String, models: [String: String], capabilities: EngineCapabilities) {
         self.backend = backend; self.identity = identity; self.models = models; self.capabilities = capabilities
-        self.acceptsImages = acceptsImages; self.contextTokens = contextTokens; self.maxImagesPerRequest = maxImagesPerRequest
+    }
+
+    /// A model looks at the pixels (an engine that only OCRs sees nothing the frames stage did not measure).
+    public var seesImages: Bool { capabilities.images && !capabilities.imagesAsEvidence }
+    /// A model listens to the audio itself (not a whisper transcript handed to it as text).
+    public var hearsAudio: Bool { capabilities.audio && !capabilities.audioAsTranscript }
+    public var contextTokens: Int { capabilities.contextTokens }
+    public var maxImagesPerRequest: Int { capabilities.maxImagesPerRequest }
+    /// For the output's `engine.capabilities`: "text", "images", "images-as-evidence", "audio", ...
+    public var capabilityNames: [String] {
+        let c = capabilities
+        var names: [String] = []
+        if c.text { names.append("text") }
+        if c.images { names.append(c.imagesAsEvidence ? "images-as-evidence" : "images") }
+        if c.audio { names.append(c.audioAsTranscript ? "audio-as-transcript" : "audio") }
+        if c.jsonSchema { names.append("json-schema") }
+        return names
     }
 }
 
@@ -100,7 +133,7 @@ public protocol EnginePort: Sendable {
     /// The engine planner's count of a request's input tokens (its tokenizer where it has one).
     func estimateTokens(_ call: EngineCall) async -> Int
     /// Sends the call; the answer is validated against `call.schema` (with the engine's repair attempt).
-    func generate(_ call: EngineCall) async throws -> JSONValue
+    func generate(_ call: EngineCall) async throws -> EngineAnswer
 }
 
 /// Thrown by adapters when the engine cannot be reached at all: `recap run` exits 3.

@@ -108,8 +108,12 @@ public struct RecapOutput: Codable, Sendable, Equatable {
         public var language: String?
         public var model: String
         public var segments: [Segment]
-        public init(language: String?, model: String, segments: [Segment]) {
-            self.language = language; self.model = model; self.segments = segments
+        /// Who made it: "whisper" (local, word-timed) or "engine" (the multimodal model heard the clips).
+        public var source: String?
+        /// What else the engine heard, clip by clip (sounds, music, tone); only when the engine hears audio.
+        public var heard: [Heard]?
+        public init(language: String?, model: String, segments: [Segment], source: String? = nil, heard: [Heard]? = nil) {
+            self.language = language; self.model = model; self.segments = segments; self.source = source; self.heard = heard
         }
         public var text: String { segments.map(\.text).joined(separator: " ") }
 
@@ -119,8 +123,24 @@ public struct RecapOutput: Codable, Sendable, Equatable {
             if let language { try c.encode(language, forKey: .language) } else { try c.encodeNil(forKey: .language) }
             try c.encode(model, forKey: .model)
             try c.encode(segments, forKey: .segments)
+            try c.encodeIfPresent(source, forKey: .source)
+            try c.encodeIfPresent(heard, forKey: .heard)
         }
-        enum CodingKeys: String, CodingKey { case language, model, segments }
+        enum CodingKeys: String, CodingKey { case language, model, segments, source, heard }
+    }
+
+    /// One audio clip as the engine heard it, beyond the words.
+    public struct Heard: Codable, Sendable, Equatable {
+        public var start: Double
+        public var end: Double
+        /// Background sounds, e.g. "applause", "traffic".
+        public var sounds: [String]
+        public var music: Bool
+        /// Tone or sentiment of the speech, e.g. "calm, informative"; "" when there is no speech.
+        public var tone: String
+        public init(start: Double, end: Double, sounds: [String], music: Bool, tone: String) {
+            self.start = start; self.end = end; self.sounds = sounds; self.music = music; self.tone = tone
+        }
     }
 
     public struct Segment: Codable, Sendable, Equatable {

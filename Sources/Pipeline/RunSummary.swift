@@ -16,6 +16,10 @@ public struct RunSummary: Codable, Sendable {
     public var succeeded = 0
     public var unchanged = 0
     public var busyElsewhere = 0
+    /// Paths that got their outputs from work already done for the same content (copies and moves), and of
+    /// those, moves (whose stale outputs at the old place were removed).
+    public var placed = 0
+    public var moved = 0
     public var failures: [Failure] = []
     public var discoveryIssues: [String] = []
     public var engineCalls = 0
@@ -30,7 +34,7 @@ public struct RunSummary: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case pipeline, out, store, discovered, processed, succeeded, unchanged
-        case busyElsewhere = "busy_elsewhere", failures, discoveryIssues = "discovery_issues"
+        case busyElsewhere = "busy_elsewhere", placed, moved, failures, discoveryIssues = "discovery_issues"
         case engineCalls = "engine_calls", mediaSeconds = "media_seconds", wallSeconds = "wall_seconds"
         case stageSeconds = "stage_seconds", outputs, interrupted, engineUnavailable = "engine_unavailable"
         case exitCode = "exit_code"
@@ -50,6 +54,7 @@ public struct RunSummary: Codable, Sendable {
         if unchanged > 0 { parts.append("\(unchanged) unchanged") }
         if !failures.isEmpty { parts.append("\(failures.count) failed") }
         if busyElsewhere > 0 { parts.append("\(busyElsewhere) busy in another run") }
+        if placed > 0 { parts.append("\(placed) placed from finished work\(moved > 0 ? " (\(moved) moved)" : "")") }
         parts.append("\(engineCalls) engine call\(engineCalls == 1 ? "" : "s")")
         parts.append(String(format: "%.1f s of media in %.1f s", mediaSeconds, wallSeconds))
         var s = parts.joined(separator: ", ") + "; output in \(out)"

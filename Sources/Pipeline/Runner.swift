@@ -16,10 +16,12 @@ public final class Runner: Sendable {
         public var jobs: Int
         public var owner: String
         public var leaseSeconds: Double
+        /// Who makes transcripts: the engine (it hears the clips) or local whisper.
+        public var transcripts: TranscriptSource
         public init(spec: PipelineSpec, out: OutputPaths, workRoot: URL, jobs: Int = 1,
-                    owner: String = JobStore.makeOwner(), leaseSeconds: Double = 120) {
+                    owner: String = JobStore.makeOwner(), leaseSeconds: Double = 120, transcripts: TranscriptSource = .whisper) {
             self.spec = spec; self.out = out; self.workRoot = workRoot; self.jobs = max(1, jobs)
-            self.owner = owner; self.leaseSeconds = leaseSeconds
+            self.owner = owner; self.leaseSeconds = leaseSeconds; self.transcripts = transcripts
         }
     }
 
@@ -38,22 +40,23 @@ public final class Runner: Sendable {
 
     var spec: PipelineSpec { config.spec }
 
-    /// The idempotency key's pipeline and engine parts. The pipeline part hashes the pipeline's content,
-    /// so an edited prompt or schema makes new work even if the file's `version` was not bumped.
+    /// The job's idempotency key: `JobKey`, documented there.
     public var identity: JobIdentity {
-        var engineID = engine.description.identity
-        if let speech, spec.audio.enabled { engineID += "+whisper:\(speech.modelName)" }
-        return JobIdentity(pipeline: spec.name, pipelineVersion: "\(spec.version)#\(Self.contentHash(spec))", engine: engineID)
+        JobKey(spec: spec, engine: engine.description, transcripts: hearing.map { h -> String in
+            switch h.by {
+            case .engine: return "engine"
+            case .whisper(let speech): return "whisper:\(speech.modelName)"
+            }
+        }).identity
     }
 
-    static func contentHash(_ s: PipelineSpec) -> String {
-        let text = [s.name, "\(s.version)", s.stages.map(\.rawValue).joined(separator: ","),
-                    "\(s.frames)", "\(s.audio)", s.mapPrompt.map { "\($0)" } ?? "", "\(s.reducePrompt)",
-                    s.resultSchema.jsonString(), s.limits.map { "\($0)" }.joined(separator: ";"), s.files.map(\.rawValue).joined(separator: ",")]
-            .joined(separator: "\u{1}")
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        return String(h, radix: 16)
+    /// The hear stage, when the pipeline listens and someone can: the engine, or local whisper.
+    var hearing: HearStage? {
+        guard spec.audio.enabled, spec.has(.transcribe) else { return nil }
+        switch config.transcripts {
+        case .engine: return HearStage(by: .engine(engine), language: spec.audio.language)
+        case .whisper: return speech.map { HearStage(by: .whisper($0), language: spec.audio.language) }
+        }
     }
 
     /// One job between the decoding side and the engine side.
@@ -66,6 +69,8 @@ public final class Runner: Sendable {
         var probe: RecapOutput.Probe
         var frames: FrameSet
         var transcript: RecapOutput.Transcript?
+        /// What the stages so far reported (rejected answers, missing clips), for the output's `warnings`.
+        var warnings: [String]
         var timings: [String: Double]
         var workDir: URL
         var heartbeat: Task<Void, Never>
@@ -89,7 +94,9 @@ public final class Runner: Sendable {
         let started = Date()
         var base = RunSummary(pipeline: "\(spec.name) v\(spec.version)", out: config.out.root.path, store: store.path)
         base.discovered = found.files.count
-        base.discoveryIssues = found.issues.map(\.description)
+        base.discoveryIssues = found.issues.filter { !$0.isFailure }.map(\.description)
+        // Media that was pointed at but cannot be read fails the run (exit 2), each with its reason.
+        base.failures += found.issues.filter(\.isFailure).map { RunSummary.Failure(path: $0.path, stage: nil, reason: $0.reason) }
         let runID = try? store.beginRun(command: CommandLine.arguments.joined(separator: " "))
         let id = identity
         let report: RescanReport
@@ -158,6 +165,22 @@ public final class Runner: Sendable {
         }
         // Anything still buffered after a cancellation gives its lease back.
         for p in await channel.drain() { await abandon(p) }
+        // Every path gets its outputs: copies and moved files from the finished work, with no engine call.
+        if !Task.isCancelled {
+            let placement = OutputPlacement(store: store, out: config.out)
+            for (item, file) in zip(report.items, found.files) {
+                guard let jobID = item.jobID else { continue }
+                do {
+                    switch try placement.place(file, jobID: jobID) {
+                    case .copied?: await tally.update { $0.placed += 1 }
+                    case .moved?: await tally.update { $0.placed += 1; $0.moved += 1 }
+                    case nil: break
+                    }
+                } catch {
+                    await tally.update { $0.failures.append(.init(path: file.relativePath, stage: "write", reason: "could not place its outputs: \(error)")) }
+                }
+            }
+        }
         // Temp files a killed earlier run left in these output folders go now.
         var folders = Set<String>()
         for f in found.files {
@@ -215,7 +238,7 @@ public final class Runner: Sendable {
         let work = config.workRoot.appendingPathComponent("\(t.jobID)", isDirectory: true)
         var p = Prepared(lease: lease, jobID: t.jobID, file: t.file, fingerprint: claimed.job.fingerprint,
                          checkpoints: claimed.checkpoints, probe: RecapOutput.Probe(container: "", durationSeconds: 0, hasVideo: false, hasAudio: false),
-                         frames: FrameSet(frames: [], sceneCuts: [], contactSheet: nil), transcript: nil, timings: [:],
+                         frames: FrameSet(frames: [], sceneCuts: [], contactSheet: nil), transcript: nil, warnings: [], timings: [:],
                          workDir: work, heartbeat: heartbeat)
         do {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
@@ -233,7 +256,8 @@ public final class Runner: Sendable {
                 return try await self.media.sampleFrames(url, settings: self.spec.frames, probe: probe, into: work.appendingPathComponent("frames"))
                     .relativized(to: work)
             }
-            let wantsAudio = probe.hasAudio && spec.audio.enabled && spec.has(.audio) && speech != nil
+            let hearing = self.hearing
+            let wantsAudio = probe.hasAudio && spec.has(.audio) && hearing != nil
             let (audio, audioSeconds): (AudioSet, Double) = try await runStage(.audio, ctx, valid: { (a: AudioSet) in
                 (a.clips ?? []).allSatisfy { FileManager.default.fileExists(atPath: work.appendingPathComponent($0.file).path) }
             }) {
@@ -241,16 +265,18 @@ public final class Runner: Sendable {
                 let clips = try await self.media.extractAudio(url, clipSeconds: self.spec.audio.clipSeconds, into: work.appendingPathComponent("audio"))
                 return AudioSet(clips: clips?.map { var c = $0; c.file = Self.relative($0.file, to: work); return c })
             }
-            let (transcript, transcribeSeconds): (TranscriptBox, Double) = try await runStage(.transcribe, ctx) {
-                guard let clips = audio.clips, let speech = self.speech, self.spec.has(.transcribe) else { return TranscriptBox(value: nil) }
-                return TranscriptBox(value: try await self.transcribe(clips, speech: speech, work: work))
+            let counter = counter(for: p.jobID)
+            let (heard, transcribeSeconds): (HeardAudio, Double) = try await runStage(.transcribe, ctx) {
+                guard let clips = audio.clips, let hearing else { return HeardAudio(transcript: nil, warnings: []) }
+                return try await hearing.run(clips, work: work, counter: counter)
             }
             let (frames, framesSeconds) = try await framesDone
             p.frames = frames
             p.timings["frames"] = framesSeconds
             p.timings["audio"] = audioSeconds
             p.timings["transcribe"] = transcribeSeconds
-            p.transcript = transcript.value
+            p.transcript = heard.transcript
+            p.warnings += heard.warnings
             return p
         } catch {
             await fail(p, error, tally: tally)
@@ -258,51 +284,9 @@ public final class Runner: Sendable {
         }
     }
 
-    struct TranscriptBox: Codable, Sendable { var value: RecapOutput.Transcript? }
-
     static func relative(_ path: String, to work: URL) -> String {
         let w = work.standardizedFileURL.path + "/"
         return path.hasPrefix(w) ? String(path.dropFirst(w.count)) : path
-    }
-
-    /// Longest stretch of consecutive clips given to the recognizer in one call. The clips are ≤ 30 s for
-    /// the engine's audio input; whisper reads better and faster over longer audio (it slides its own window,
-    /// instead of re-reading each clip's unfinished last sentence). 120 s of samples is 7.5 MB.
-    static let speechBlockSeconds = 120.0
-
-    func transcribe(_ clips: [AudioClipFile], speech: any SpeechPort, work: URL) async throws -> RecapOutput.Transcript {
-        var segments: [RecapOutput.Segment] = []
-        var languages: [String: Int] = [:]
-        for block in Self.speechBlocks(clips, maxSeconds: Self.speechBlockSeconds) {
-            try Task.checkCancellation()
-            var samples: [Float] = []
-            for clip in block {
-                let data = try Data(contentsOf: work.appendingPathComponent(clip.file))
-                data.withUnsafeBytes { samples.append(contentsOf: $0.bindMemory(to: Float.self)) }
-            }
-            let start = block[0].start
-            let r = try await speech.transcribe(clip: samples, language: spec.audio.language)
-            if let l = r.language { languages[l, default: 0] += 1 }
-            segments += r.segments.map { .init(start: round3($0.start + start), end: round3($0.end + start), text: $0.text.trimmingCharacters(in: .whitespaces)) }
-                .filter { !$0.text.isEmpty }
-        }
-        let language = languages.max { $0.value < $1.value }?.key
-        return RecapOutput.Transcript(language: language, model: speech.modelName, segments: segments)
-    }
-
-    /// Groups clips into runs that are contiguous in time (a gap starts a new run) and at most `maxSeconds` long.
-    static func speechBlocks(_ clips: [AudioClipFile], maxSeconds: Double) -> [[AudioClipFile]] {
-        var blocks: [[AudioClipFile]] = []
-        for clip in clips {
-            if let last = blocks.last?.last, let first = blocks.last?.first,
-               abs(last.start + last.duration - clip.start) < 0.05,
-               clip.start + clip.duration - first.start <= maxSeconds {
-                blocks[blocks.count - 1].append(clip)
-            } else {
-                blocks.append([clip])
-            }
-        }
-        return blocks
     }
 
     // MARK: - Engine side
@@ -312,7 +296,11 @@ public final class Runner: Sendable {
         var p = prepared
         let snapshot = prepared
         do {
-            let scenes: [RecapOutput.Scene] = try await stage(.visual, &p) { try await self.describeScenes(snapshot) }
+            let seen: SeenScenes = try await stage(.visual, &p) {
+                try await SeeStage(engine: self.engine, describe: self.spec.has(.visual))
+                    .run(snapshot.frames, duration: snapshot.probe.durationSeconds, work: snapshot.workDir, counter: self.counter(for: snapshot.jobID))
+            }
+            let scenes = seen.scenes
             let evidence = Evidence(fileName: p.file.url.lastPathComponent, probe: p.probe,
                                     segments: p.transcript?.segments ?? [], scenes: scenes)
             let summary: SummaryCheckpoint = try await stage(.summarize, &p) {
@@ -320,9 +308,12 @@ public final class Runner: Sendable {
                 return SummaryCheckpoint(results: o.results, extract: o.extract, grounding: o.grounding,
                                          provenance: o.provenance, warnings: o.warnings, chunks: o.chunks)
             }
-            let timed = p
-            let written: [String] = try await stage(.write, &p) { try self.write(timed, scenes: scenes, summary: summary) }
-            try store.replaceSearchEntries(p.lease, path: p.file.url.path, entries: searchEntries(p, scenes: scenes, summary: summary))
+            let result = JobResult(file: p.file, fingerprint: p.fingerprint, probe: p.probe, frames: p.frames,
+                                   transcript: p.transcript, scenes: scenes, summary: summary,
+                                   warnings: p.warnings + seen.warnings, timings: p.timings, workDir: p.workDir)
+            let writer = WriteStage(spec: spec, out: config.out, engine: engine.description, identity: identity.engine, ocrModel: media.ocrModel)
+            let written: [String] = try await stage(.write, &p) { try writer.write(result) }
+            try store.replaceSearchEntries(p.lease, path: p.file.url.path, entries: writer.searchEntries(result))
             try store.complete(p.lease, result: JSONValue.array(written.map { .string($0) }).data())
             p.heartbeat.cancel()
             try? FileManager.default.removeItem(at: p.workDir)
@@ -350,147 +341,10 @@ public final class Runner: Sendable {
         }
     }
 
-    struct SummaryCheckpoint: Codable, Sendable {
-        var results: JSONValue
-        var extract: [RecapOutput.ExtractSentence]
-        var grounding: RecapOutput.Grounding
-        var provenance: [String: String]
-        var warnings: [String]
-        var chunks: Int
-    }
 
     let counters = CounterBook()
 
     func counter(for job: Int64) -> EngineCallCounter { counters.counter(job) }
-
-    /// Scene descriptions: from the engine when it can see images, otherwise a plain account of measured
-    /// pixel facts that says it is one.
-    func describeScenes(_ p: Prepared) async throws -> [RecapOutput.Scene] {
-        let frames = p.frames.frames.sorted { $0.time < $1.time }
-        let duration = p.probe.durationSeconds
-        var scenes: [RecapOutput.Scene] = []
-        let cuts = p.frames.sceneCuts.sorted()
-        for (i, f) in frames.enumerated() {
-            var start: Double, end: Double
-            if !cuts.isEmpty {
-                start = cuts.last { $0 <= f.time + 0.001 } ?? 0
-                end = cuts.first { $0 > f.time + 0.001 } ?? duration
-            } else {
-                start = i == 0 ? 0 : (frames[i - 1].time + f.time) / 2
-                end = i + 1 < frames.count ? (f.time + frames[i + 1].time) / 2 : duration
-            }
-            start = min(start, f.time); end = max(end, f.time)
-            scenes.append(.init(index: i, start: round3(start), end: round3(end), frameTime: round3(f.time),
-                                description: Self.measuredDescription(f), descriptionSource: "measured",
-                                ocrText: f.ocrText.trimmingCharacters(in: .whitespacesAndNewlines), facts: f.facts))
-        }
-        guard engine.description.acceptsImages, spec.has(.visual) else { return scenes }
-        let counter = counter(for: p.jobID)
-        let schema: JSONValue = .object(["type": .string("object"), "required": .array([.string("description")]),
-                                    "properties": .object(["description": .object(["type": .string("string"), "minLength": .number(1), "maxLength": .number(300)])])])
-        for i in scenes.indices {
-            try Task.checkCancellation()
-            let jpeg = try Data(contentsOf: p.workDir.appendingPathComponent(frames[i].file))
-            var text = "Describe what this video frame shows in one or two plain sentences."
-            if !scenes[i].ocrText.isEmpty { text += " Text read from the frame by OCR: \(scenes[i].ocrText)" }
-            counter.add()
-            let answer = try await engine.generate(EngineCall(purpose: "describe frame", system: "You describe video frames accurately and briefly.",
-                                                              parts: [.jpeg(jpeg), .text(text)], schema: schema, maxTokens: 120))
-            if let d = answer["description"]?.stringValue, !d.trimmingCharacters(in: .whitespaces).isEmpty {
-                scenes[i].description = d
-                scenes[i].descriptionSource = "model"
-            }
-        }
-        return scenes
-    }
-
-    static func measuredDescription(_ f: FrameSample) -> String {
-        var parts: [String] = []
-        if let b = f.facts?.brightness { parts.append(b < 0.25 ? "dark" : b > 0.75 ? "bright" : "mid-brightness") }
-        if let c = f.facts?.dominantColors, !c.isEmpty { parts.append("dominant colours " + c.prefix(3).joined(separator: ", ")) }
-        if let m = f.facts?.motion { parts.append(m < 0.02 ? "still" : m < 0.15 ? "some motion" : "strong motion") }
-        if !f.ocrText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { parts.append("on-screen text present") }
-        return "Measured frame facts (not a caption): " + (parts.isEmpty ? "no pixel facts available" : parts.joined(separator: "; "))
-    }
-
-    // MARK: - Writing
-
-    func write(_ p: Prepared, scenes: [RecapOutput.Scene], summary: SummaryCheckpoint) throws -> [String] {
-        let rel = p.file.relativePath
-        let (folder, base) = try config.out.location(forRelativePath: rel)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        AtomicFile.sweep(folder)
-        var files = RecapOutput.Files(json: base + ".recap.json")
-        var written: [URL] = []
-        let segments = p.transcript?.segments ?? []
-        if !segments.isEmpty {
-            if spec.files.contains(.srt) {
-                let u = try config.out.file(forRelativePath: rel, suffix: ".srt")
-                try AtomicFile.write(Data(Subtitles.srt(segments).utf8), to: u); files.srt = u.lastPathComponent; written.append(u)
-            }
-            if spec.files.contains(.vtt) {
-                let u = try config.out.file(forRelativePath: rel, suffix: ".vtt")
-                try AtomicFile.write(Data(Subtitles.vtt(segments).utf8), to: u); files.vtt = u.lastPathComponent; written.append(u)
-            }
-        }
-        if spec.files.contains(.contactSheet), let sheet = p.frames.contactSheet {
-            let src = p.workDir.appendingPathComponent(sheet)
-            if FileManager.default.fileExists(atPath: src.path) {
-                let u = try config.out.file(forRelativePath: rel, suffix: ".contact.jpg")
-                try AtomicFile.copy(from: src, to: u); files.contactSheet = u.lastPathComponent; written.append(u)
-            }
-        }
-        var provenance = summary.provenance
-        provenance["source.probe"] = "measured"
-        provenance["transcript"] = "measured"
-        provenance["scenes.ocr_text"] = "measured"
-        provenance["scenes.facts"] = "measured"
-        provenance["scenes.description"] = scenes.contains { $0.descriptionSource == "model" } ? "model" : "measured"
-        provenance["extract"] = "extractive"
-        var timings = p.timings.mapValues { round3($0) }
-        timings["total"] = round3(p.timings.values.reduce(0, +))
-        let d = engine.description
-        let output = RecapOutput(
-            source: .init(path: rel, fingerprint: p.fingerprint, sizeBytes: p.file.size, probe: p.probe),
-            pipeline: .init(name: spec.name, version: spec.version),
-            engine: .init(backend: d.backend, identity: identity.engine, models: d.models.merging(speech.map { ["speech": $0.modelName] } ?? [:]) { a, _ in a },
-                          capabilities: d.capabilities),
-            transcript: p.transcript, scenes: scenes, extract: summary.extract, results: summary.results,
-            grounding: summary.grounding, provenance: provenance, files: files, timings: timings,
-            warnings: summary.warnings, createdAt: ISO8601DateFormatter().string(from: Date()))
-        let json = try config.out.file(forRelativePath: rel, suffix: ".recap.json")
-        try AtomicFile.write(try output.encoded(), to: json)
-        written.append(json)
-        return written.map(\.path)
-    }
-
-    func searchEntries(_ p: Prepared, scenes: [RecapOutput.Scene], summary: SummaryCheckpoint) -> [SearchEntry] {
-        var e: [SearchEntry] = []
-        let idx = Set(spec.index)
-        if idx.contains("transcript") {
-            e += (p.transcript?.segments ?? []).map { SearchEntry(kind: .transcript, start: $0.start, end: $0.end, text: $0.text) }
-        }
-        if idx.contains("scenes") {
-            e += scenes.filter { $0.descriptionSource == "model" }.map { SearchEntry(kind: .scene, start: $0.start, end: $0.end, text: $0.description) }
-        }
-        if idx.contains("ocr") {
-            e += scenes.filter { !$0.ocrText.isEmpty }.map { SearchEntry(kind: .ocr, start: $0.frameTime, end: $0.end, text: $0.ocrText) }
-        }
-        if idx.contains("summary") {
-            var texts: [String] = []
-            func collect(_ j: JSONValue) {
-                switch j {
-                case .string(let s): texts.append(s)
-                case .array(let a): a.forEach(collect)
-                case .object(let o): for (k, v) in o.sorted(by: { $0.key < $1.key }) where !["transcript", "ocr_text", "scenes"].contains(k) { collect(v) }
-                default: break
-                }
-            }
-            collect(summary.results)
-            e.append(SearchEntry(kind: .summary, text: texts.joined(separator: "\n")))
-        }
-        return e
-    }
 
     // MARK: - Stages, failure, release
 

@@ -190,17 +190,20 @@ public struct Summarizer: Sendable {
 
     func generate(_ c: EngineCall, counter: EngineCallCounter, warnings: inout [String]) async throws -> JSONValue {
         try Task.checkCancellation()
-        counter.add()
         do {
-            return try await engine.generate(c)
-        } catch let e as EngineUnavailable {
-            throw e
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            // Invalid JSON even after the engine's repair attempt: keep going on what was measured.
-            warnings.append("\(c.purpose): the engine gave no usable answer (\(error)); measured and extractive parts only")
+            let answer = try await engine.generate(c)
+            counter.add(answer.calls)
+            return answer.json
+        } catch let e as EngineError where e.isModelAnswer {
+            // The model answered, but not validly even after the engine's repair: keep going on what was measured.
+            counter.add(e.callsMade)
+            warnings.append("\(c.purpose): the engine gave no usable answer (\(e)); measured and extractive parts only")
             return .object([:])
+        } catch {
+            // Unreachable, refused, HTTP errors, cancellation: not the model's answer, so the job must not pass
+            // for done. The runner fails it (retried later) or stops the run.
+            counter.add()
+            throw error
         }
     }
 
@@ -275,4 +278,14 @@ public final class EngineCallCounter: @unchecked Sendable {
     public init() {}
     public func add(_ k: Int = 1) { lock.lock(); n += k; lock.unlock() }
     public var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
+
+/// The summarize stage's checkpoint.
+struct SummaryCheckpoint: Codable, Sendable {
+    var results: JSONValue
+    var extract: [RecapOutput.ExtractSentence]
+    var grounding: RecapOutput.Grounding
+    var provenance: [String: String]
+    var warnings: [String]
+    var chunks: Int
 }

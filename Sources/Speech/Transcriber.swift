@@ -64,13 +64,14 @@ public actor Transcriber {
 
     /// Transcribes a sequence of clips (e.g. Media's `AudioChunker` output), one whisper call per clip,
     /// keeping only one clip in memory. The language is the one detected most often in clips with speech.
-    public func transcribe<S: AsyncSequence>(clips: S) async throws -> Transcript where S.Element == AudioClip {
+    /// `language` (an ISO 639-1 code) overrides the options' for this call.
+    public func transcribe<S: AsyncSequence>(clips: S, language: String? = nil) async throws -> Transcript where S.Element == AudioClip {
         var all: [TranscriptSegment] = []
         var votes: [String: Int] = [:]
         var end = 0.0
         var previous: String? = nil
         // Detecting the language costs an extra encoder pass: do it until one clip has speech, then keep it.
-        var fixed = options.language
+        var fixed = language ?? options.language
         for try await clip in clips {
             try Task.checkCancellation()
             end = max(end, clip.endTime)

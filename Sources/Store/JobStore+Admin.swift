@@ -7,6 +7,27 @@ extension JobStore {
         try read { db in try Job.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) }
     }
 
+    /// A finished job's outputs moved with its file: the new path and the outputs now written for it. Only a
+    /// succeeded job is touched (a job that is running again keeps what its new attempt will write).
+    @discardableResult
+    public func recordOutputs(jobID: Int64, path: String, result: Data) throws -> Bool {
+        try write { db in
+            try db.execute(sql: "UPDATE jobs SET path = ?, result = ? WHERE id = ? AND state = 'succeeded'",
+                           arguments: [path, String(decoding: result, as: UTF8.self), jobID])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Every path rescans have seen with this content (copies, and the old places of moved files).
+    public func knownPaths(fingerprint: String) throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT path FROM files WHERE fingerprint = ? ORDER BY path", arguments: [fingerprint]) }
+    }
+
+    /// Forgets a path that no longer exists (a moved file's old place), so it is not looked at again.
+    public func forget(path: String) throws {
+        try write { db in try db.execute(sql: "DELETE FROM files WHERE path = ?", arguments: [path]) }
+    }
+
     /// Jobs, newest activity first, optionally in one state.
     public func jobs(state: JobState? = nil, limit: Int = 100) throws -> [Job] {
         try read { db in

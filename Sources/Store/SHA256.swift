@@ -1,3 +1,4 @@
+import Foundation
 /// SHA-256 (FIPS 180-4), small and dependency-free: the fingerprint needs a strong hash and
 /// Foundation on Linux has none. Only sampled blocks are hashed, so speed is secondary.
 struct SHA256 {
@@ -75,4 +76,14 @@ struct SHA256 {
     }
 
     private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+}
+
+/// SHA-256 for other modules (job keys hash a pipeline's canonical content).
+public enum Digest {
+    /// Lower-case hex SHA-256 of `data`.
+    public static func sha256Hex(_ data: Data) -> String {
+        var h = SHA256()
+        h.update([UInt8](data))
+        return SHA256.hex(h.finalize())
+    }
 }

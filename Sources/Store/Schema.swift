@@ -116,6 +116,11 @@ enum Schema {
                 t.column("text")
             }
         }
+
+        m.registerMigration("v4-files-by-fingerprint") { db in
+            // Copies and moves: which other paths were seen with the same content (`knownPaths(fingerprint:)`).
+            try db.create(index: "filesByFingerprint", on: "files", columns: ["fingerprint"])
+        }
         return m
     }
 }

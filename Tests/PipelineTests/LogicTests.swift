@@ -189,9 +189,9 @@ import Testing
     }
 
     @Test func aBrokenAnswerBecomesAWarningNotAFailure() async throws {
-        struct Garbage: Error {}
         let spec = try loadBuiltin("archive-index")
-        let engine = FakeEngine { _ in throw Garbage() }
+        // The model answered, but not validly even after the engine's re-ask.
+        let engine = FakeEngine { _ in throw EngineError.invalidOutput(reason: "not JSON", truncated: false, output: "garbage", attempts: 2) }
         let segs = [RecapOutput.Segment(start: 0, end: 5, text: "Quarterly budget review for the harbour project.")]
         let e = Evidence(fileName: "m.mp4", probe: probe(duration: 5), segments: segs, scenes: [])
         let o = try await Summarizer(spec: spec, engine: engine).run(e, counter: EngineCallCounter())
@@ -203,6 +203,18 @@ import Testing
         #expect(JSONSchemaValidator(schema: spec.resultSchema).violations(of: o.results).map(\.description) == [])
         let keywords = o.results["keywords"]?.arrayValue ?? []
         #expect(keywords.contains(.string("harbour")))
+    }
+
+    @Test func aServerErrorIsAFailureNotAnExtractiveSuccess() async throws {
+        // HTTP 500 after the retries is not the model's answer: the job must fail (and be retried), or a rerun
+        // once the server is fixed would call the extractive stand-in "unchanged" for good.
+        let spec = try loadBuiltin("archive-index")
+        let engine = FakeEngine { _ in throw EngineError.httpStatus(url: "http://127.0.0.1:1/v1/chat/completions", status: 500, body: "boom") }
+        let segs = [RecapOutput.Segment(start: 0, end: 5, text: "Quarterly budget review for the harbour project.")]
+        let e = Evidence(fileName: "m.mp4", probe: probe(duration: 5), segments: segs, scenes: [])
+        let counter = EngineCallCounter()
+        await #expect(throws: EngineError.self) { try await Summarizer(spec: spec, engine: engine).run(e, counter: counter) }
+        #expect(counter.value == 1)
     }
 
     @Test func engineUnavailableIsNotSwallowed() async throws {
@@ -219,11 +231,11 @@ import Testing
     @Test func consecutiveClipsJoinUpToTheLimitAndGapsSplit() {
         // 4 × 30 s contiguous, then a gap, then 2 more: 120 s fits one block; the gap starts another.
         let clips = [clip(0, 30), clip(30, 30), clip(60, 30), clip(90, 30), clip(120, 30), clip(160, 10), clip(170, 5)]
-        let blocks = Runner.speechBlocks(clips, maxSeconds: 120)
+        let blocks = HearStage.speechBlocks(clips, maxSeconds: 120)
         #expect(blocks.map { $0.map(\.start) } == [[0, 30, 60, 90], [120], [160, 170]])
-        #expect(Runner.speechBlocks([], maxSeconds: 120).isEmpty)
+        #expect(HearStage.speechBlocks([], maxSeconds: 120).isEmpty)
         // A clip longer than the limit still gets a block of its own.
-        #expect(Runner.speechBlocks([clip(0, 200), clip(200, 5)], maxSeconds: 120).map(\.count) == [1, 1])
+        #expect(HearStage.speechBlocks([clip(0, 200), clip(200, 5)], maxSeconds: 120).map(\.count) == [1, 1])
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Engine
+import Media
 import Store
 import Testing
 @testable import Pipeline
@@ -32,7 +33,9 @@ final class FakeMedia: MediaPort, SpeechPort, @unchecked Sendable {
         return [AudioClipFile(start: 0, duration: 12, file: f.path)]
     }
     let modelName = "fake-whisper"
-    func transcribe(clip: [Float], language: String) async throws -> SpeechResult {
+    let ocrModel: String? = "fake-ocr"
+    func transcribe(_ blocks: AsyncThrowingStream<AudioClip, any Error>, language: String) async throws -> SpeechResult {
+        for try await _ in blocks {}
         note("transcribe")
         return SpeechResult(language: "en", segments: [.init(start: 1, end: 4, text: "Rivers carry water to the sea."),
                                                         .init(start: 5, end: 9, text: "Deltas form where rivers slow down.")])

@@ -23,9 +23,11 @@ final class FakeEngine: EnginePort, @unchecked Sendable {
     private let lock = NSLock()
     private var _calls: [EngineCall] = []
 
-    init(context: Int = 4096, acceptsImages: Bool = false, answer: @escaping @Sendable (EngineCall) throws -> JSONValue) {
-        description = EngineDescription(backend: "fake", identity: "fake:1", models: ["language": "fake"], capabilities: ["text"],
-                                        acceptsImages: acceptsImages, contextTokens: context, maxImagesPerRequest: 1)
+    init(context: Int = 4096, acceptsImages: Bool = false, hearsAudio: Bool = false, maxImages: Int = 1,
+         answer: @escaping @Sendable (EngineCall) throws -> JSONValue) {
+        let caps = EngineCapabilities(images: acceptsImages, audio: hearsAudio, jsonSchema: true, contextTokens: context,
+                                      maxImagesPerRequest: maxImages)
+        description = EngineDescription(backend: "fake", identity: "fake:1", models: ["language": "fake"], capabilities: caps)
         self.answer = answer
     }
 
@@ -40,9 +42,9 @@ final class FakeEngine: EnginePort, @unchecked Sendable {
         }
     }
 
-    func generate(_ call: EngineCall) async throws -> JSONValue {
+    func generate(_ call: EngineCall) async throws -> EngineAnswer {
         lock.withLock { _calls.append(call) }
-        return try answer(call)
+        return EngineAnswer(json: try answer(call))
     }
 }
 

@@ -16,10 +16,16 @@ public actor WhisperTranscriptSource: SpeechToText {
         self.options = options
     }
 
+    /// The transcriber, loading the model on first use. The pipeline's transcript stage and the local engine's
+    /// audio parts share it: one whisper model per process.
+    public func loaded() throws -> Transcriber {
+        if let t = transcriber { return t }
+        let t = try Transcriber(modelPath: modelPath, name: modelName, options: options)
+        transcriber = t
+        return t
+    }
+
     public func transcribe(samples: [Float]) async throws -> String {
-        if transcriber == nil {
-            transcriber = try Transcriber(modelPath: modelPath, name: modelName, options: options)
-        }
-        return try await transcriber!.transcribe(samples: samples).text
+        try await loaded().transcribe(samples: samples).text
     }
 }

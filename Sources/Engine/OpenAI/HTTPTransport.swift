@@ -56,7 +56,10 @@ struct HTTPTransport: Sendable {
             do {
                 let reply = try await once(url: url, body: body, timeout: timeout ?? configuration.requestTimeout)
                 if (200..<300).contains(reply.status) { return reply }
-                failure = .httpStatus(url: url, status: reply.status, body: String(decoding: reply.body.prefix(2000), as: UTF8.self))
+                // Servers echo requests in errors: what they say passes through redaction before it can reach
+                // stderr, the run summary or the store.
+                failure = .httpStatus(url: url, status: reply.status,
+                                      body: Redaction.redact(String(decoding: reply.body.prefix(2000), as: UTF8.self), key: configuration.apiKey))
                 retryAfter = reply.retryAfter
             } catch let e as EngineError {
                 failure = e
@@ -69,7 +72,28 @@ struct HTTPTransport: Sendable {
         }
     }
 
+    /// Largest answer read: a chat completion is kilobytes; a server sending more is broken, and reading it
+    /// all would only cost memory.
+    static let maxAnswerBytes = 16 << 20
+
+    /// One exchange, headers and body, within `timeout`: a server that trickles its body is cut off at the
+    /// deadline like one that never answers.
     private func once(url: String, body: Data?, timeout: Duration) async throws -> Reply {
+        try await withThrowingTaskGroup(of: Reply?.self) { group in
+            group.addTask { try await exchange(url: url, body: body, timeout: timeout) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let reply = first else {
+                throw EngineError.timedOut(url: url, seconds: timeout.seconds)
+            }
+            return reply
+        }
+    }
+
+    private func exchange(url: String, body: Data?, timeout: Duration) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         request.method = body == nil ? .GET : .POST
         request.headers.add(name: "Accept", value: "application/json")
@@ -81,11 +105,16 @@ struct HTTPTransport: Sendable {
         let start = ContinuousClock.now
         do {
             let response = try await client.execute(request, timeout: .nanoseconds(Self.nanos(timeout)))
-            var buffer = try await response.body.collect(upTo: 64 << 20)
+            var buffer: ByteBuffer
+            do { buffer = try await response.body.collect(upTo: Self.maxAnswerBytes) } catch is NIOTooManyBytesError {
+                throw EngineError.malformedResponse(url: url, reason: "the answer is larger than \(Self.maxAnswerBytes >> 20) MB")
+            }
             let data = buffer.readData(length: buffer.readableBytes) ?? Data()
             let elapsed = (ContinuousClock.now - start).seconds
             return Reply(status: Int(response.status.code), body: data, seconds: elapsed,
                                   retryAfter: Self.retryAfter(response.headers["Retry-After"].first))
+        } catch let e as EngineError {
+            throw e
         } catch is CancellationError {
             throw CancellationError()
         } catch let error as HTTPClientError where error == .cancelled {
@@ -113,7 +142,7 @@ struct HTTPTransport: Sendable {
         if let io = error as? IOError, [ECONNRESET, EPIPE].contains(io.errnoCode) {
             return .connectionLost(url: url, reason: "connection reset")
         }
-        let text = String(describing: error)
+        let text = Redaction.redact(String(describing: error), key: configuration.apiKey)
         if text.localizedCaseInsensitiveContains("reset by peer") || text.contains("ECONNRESET") {
             return .connectionLost(url: url, reason: "connection reset")
         }

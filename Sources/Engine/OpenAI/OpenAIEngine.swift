@@ -33,7 +33,13 @@ public struct OpenAIEngine: Engine {
     public static func connect(configuration: OpenAIConfiguration) async throws -> OpenAIEngine {
         var config = configuration
         let probe = OpenAIEngine(configuration: config)
-        let models = try await probe.listModels()
+        let models: [String]
+        do {
+            models = try await probe.listModels()
+        } catch EngineError.httpStatus(_, let status, _) where !config.model.isEmpty && status != 401 && status != 403 {
+            // Some servers have no /v1/models; with the model named, the server answered, and that is enough.
+            models = [config.model]
+        }
         if config.model.isEmpty {
             guard let first = models.first else {
                 await probe.shutdown()

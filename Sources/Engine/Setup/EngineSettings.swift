@@ -87,12 +87,13 @@ public struct EngineSettings: Sendable, Codable, Hashable {
 
     /// Makes the engine. For `openai` the server is contacted (model name, reachability); for `local` the
     /// models are found in Recap's cache and llama-server starts on first use.
-    public func makeEngine() async throws -> any Engine {
+    /// `models`: the process's local models, shared with the pipeline (the local engine makes its own otherwise).
+    public func makeEngine(models: LocalModels? = nil) async throws -> any Engine {
         switch backend {
         case .openai:
             return try await OpenAIEngine.connect(configuration: openAIConfiguration)
         case .local:
-            return try LocalEngine(options: localOptions())
+            return try LocalEngine(options: localOptions(models: models))
         }
     }
 }

@@ -1,24 +1,41 @@
 import Foundation
 import Models
 
+/// The process's local models, made once by the composition root (`recap run`) and handed both to the
+/// pipeline (transcripts, on-screen text) and to the local engine (audio and image parts): one whisper and one
+/// Tesseract per process. Both load their models on first use.
+public struct LocalModels: Sendable {
+    /// Whisper, when its model is installed (nil: no local transcripts).
+    public var speech: WhisperTranscriptSource?
+    /// Tesseract, unless OCR was turned off.
+    public var ocr: TextRecognizer?
+    public init(speech: WhisperTranscriptSource?, ocr: TextRecognizer?) { self.speech = speech; self.ocr = ocr }
+}
+
 extension EngineSettings {
-    /// The local engine's options: llama-server from Recap's prefix, SmolLM2 (or `llmModel`), whisper for audio
-    /// parts when its model is installed, and Tesseract OCR; paths from `RecapPaths` (RECAP_CACHE & co).
-    public func localOptions(paths: RecapPaths = .fromEnvironment()) throws -> LocalEngine.Options {
-        let model = try llmModel ?? ModelCatalog.path(for: .smollm2, paths: paths).path
-        let server = LlamaServerOptions(
-            binary: try paths.llamaServer().path, model: model, mmproj: mmproj,
-            contextTokens: contextTokens ?? 4096, threads: threads,
-            startupTimeout: .seconds(max(30, requestTimeoutSeconds)))
-        // Audio parts need a whisper model; without one installed the engine honestly claims no audio.
-        let speechModel = try LocalModel(named: self.speechModel ?? "base")
+    /// Whisper (`speechModel`, else `defaultSpeech`) when installed, and Tesseract unless `ocr` is off or its
+    /// language data is missing. A whisper model asked for by name but not installed is an error that says how
+    /// to install it.
+    public func localModels(paths: RecapPaths = .fromEnvironment(), defaultSpeech: String = "base") throws -> LocalModels {
+        let speechModel = try LocalModel(named: self.speechModel ?? defaultSpeech)
         let speech = (try? ModelCatalog.path(for: speechModel, paths: paths)).map {
             WhisperTranscriptSource(modelPath: $0.path, modelName: speechModel.rawValue)
         }
         if self.speechModel != nil, speech == nil {
             _ = try ModelCatalog.path(for: speechModel, paths: paths)  // asked for by name: say it is missing
         }
-        let recognizer = ocr ? try TextRecognizer() : nil
-        return LocalEngine.Options(server: server, speech: speech, ocr: recognizer, handleSignals: handleSignals)
+        return LocalModels(speech: speech, ocr: ocr ? try? TextRecognizer() : nil)
+    }
+
+    /// The local engine's options: llama-server from Recap's prefix, SmolLM2 (or `llmModel`), and the given
+    /// local models (made here when not given) for audio and image parts; paths from `RecapPaths`.
+    public func localOptions(paths: RecapPaths = .fromEnvironment(), models: LocalModels? = nil) throws -> LocalEngine.Options {
+        let model = try llmModel ?? ModelCatalog.path(for: .smollm2, paths: paths).path
+        let server = LlamaServerOptions(
+            binary: try paths.llamaServer().path, model: model, mmproj: mmproj,
+            contextTokens: contextTokens ?? 4096, threads: threads,
+            startupTimeout: .seconds(max(30, requestTimeoutSeconds)))
+        let parts = try models ?? localModels(paths: paths)
+        return LocalEngine.Options(server: server, speech: parts.speech, ocr: parts.ocr, handleSignals: handleSignals)
     }
 }

@@ -1,41 +1,28 @@
 import Engine
 import Foundation
 
-/// The pipeline's engine side over the Engine module: converts requests, asks the engine's own planner
-/// for token counts, and tells "the engine is not there" apart from "the model answered badly".
+/// The pipeline's engine side over the Engine module: passes requests through, asks the engine's own planner
+/// for token counts, and sorts failures into three kinds the runner treats differently:
+/// - the engine is not there or refuses us (unreachable, crashed, wrong API key): `EngineUnavailable`, the run stops;
+/// - the server failed this request (HTTP 5xx after retries, a malformed reply): rethrown, the job fails and is retried;
+/// - the model answered, but badly (invalid JSON after the repair): rethrown as is; callers may fall back.
 public struct EngineBridge: EnginePort {
     public let engine: any Engine
     public let description: EngineDescription
 
     public init(_ engine: any Engine) {
         self.engine = engine
-        let c = engine.capabilities
-        var caps: [String] = []
-        if c.text { caps.append("text") }
-        if c.images { caps.append(c.imagesAsEvidence ? "images-as-evidence" : "images") }
-        if c.audio { caps.append(c.audioAsTranscript ? "audio-as-transcript" : "audio") }
-        if c.jsonSchema { caps.append("json-schema") }
-        description = EngineDescription(
-            backend: engine.identity.backend, identity: engine.identity.key, models: engine.identity.models,
-            capabilities: caps,
-            // An engine that only OCRs images sees nothing the frames stage has not already measured.
-            acceptsImages: c.images && !c.imagesAsEvidence,
-            contextTokens: c.contextTokens, maxImagesPerRequest: c.maxImagesPerRequest)
+        description = EngineDescription(backend: engine.identity.backend, identity: engine.identity.key,
+                                        models: engine.identity.models, capabilities: engine.capabilities)
     }
 
     func request(_ call: EngineCall) -> EngineRequest {
         let schema: JSONValue? = {
             if case .null = call.schema { return nil }
-            return try? JSONValue.parse(call.schema.data())
+            return call.schema
         }()
         return EngineRequest(
-            system: call.system.isEmpty ? nil : call.system,
-            parts: call.parts.map {
-                switch $0 {
-                case .text(let t): return .text(t)
-                case .jpeg(let d): return .image(EngineImage(jpeg: d))
-                }
-            },
+            system: call.system.isEmpty ? nil : call.system, parts: call.parts,
             schema: schema, schemaName: "recap_" + call.purpose.replacingOccurrences(of: " ", with: "_"),
             maxTokens: max(1, call.maxTokens), temperature: 0.2, seed: 42)
     }
@@ -47,17 +34,38 @@ public struct EngineBridge: EnginePort {
         return chars / 3 + 32
     }
 
-    public func generate(_ call: EngineCall) async throws -> JSONValue {
+    public func generate(_ call: EngineCall) async throws -> EngineAnswer {
         do {
             let response = try await engine.generate(request(call))
-            return try JSONValue.parse(Data(response.json.jsonString().utf8))
+            return EngineAnswer(json: response.json, calls: max(1, response.usage.calls))
         } catch let e as EngineError {
             switch e {
             case .unreachable, .serverFailed, .missingFile, .connectionLost, .timedOut:
                 throw EngineUnavailable(e.description)
+            case .httpStatus(_, let status, _) where status == 401 || status == 403:
+                // Every request would be refused the same way: stop the run instead of failing each file.
+                throw EngineUnavailable(e.description + " Check the API key (RECAP_API_KEY or OPENAI_API_KEY).")
             default:
                 throw e
             }
         }
+    }
+}
+
+extension EngineError {
+    /// The model answered, but not usefully (not JSON, or against the schema even after the repair): the
+    /// pipeline may fall back on what was measured. Every other engine error fails the job, so a rerun once the
+    /// server is fixed makes the real result instead of reporting "unchanged".
+    public var isModelAnswer: Bool {
+        switch self {
+        case .invalidOutput, .invalidJSON: return true
+        default: return false
+        }
+    }
+
+    /// Model calls an answer that failed this way took (the first answer and the engine's re-ask).
+    public var callsMade: Int {
+        if case .invalidOutput(_, _, _, let attempts) = self { return max(1, attempts) }
+        return 1
     }
 }

@@ -7,9 +7,11 @@ import Media
 public struct FFmpegMedia: MediaPort {
     let ocr: TextRecognizer?
 
-    /// `ocr: false` turns on-screen text reading off; so does a missing Tesseract model (OCR is then skipped).
+    /// `ocr`: the process's one recognizer (the local engine shares it), nil to read no on-screen text.
     /// The recognizer loads its model on the first frame, so a run with nothing to do never pays for it.
-    public init(ocr: Bool) { self.ocr = ocr ? try? TextRecognizer() : nil }
+    public init(ocr: TextRecognizer?) { self.ocr = ocr }
+
+    public var ocrModel: String? { ocr?.modelName }
 
     public func probe(_ url: URL) async throws -> RecapOutput.Probe {
         let info = try await Blocking.run { try MediaProbe.probe(url: url) }

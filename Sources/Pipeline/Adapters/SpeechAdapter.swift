@@ -1,36 +1,22 @@
+import Engine
 import Foundation
-import Models
+import Media
 import Speech
 
-/// The pipeline's speech side over the Speech module's whisper.cpp transcriber (speech gating included).
-/// The model is loaded on the first clip, so a run with nothing to transcribe never pays for it.
-public final class WhisperSpeech: SpeechPort, @unchecked Sendable {
-    public let modelName: String
-    let path: URL
-    let language: String?
-    private let lock = NSLock()
-    private var transcriber: Transcriber?
+/// The pipeline's speech side over the Speech module's whisper.cpp transcriber (speech gating included),
+/// through the process's one `WhisperTranscriptSource`, which the local engine shares. The model loads on the
+/// first block, so a run with nothing to transcribe never pays for it.
+public struct WhisperSpeech: SpeechPort {
+    let source: WhisperTranscriptSource
+    public var modelName: String { source.modelName }
 
-    /// Throws when the model is not installed (the message says to run `recap models install`).
-    public init(model: String, language: String) throws {
-        let m = try LocalModel(named: model)
-        path = try ModelCatalog.path(for: m)
-        modelName = m.rawValue
-        self.language = language == "auto" ? nil : language
-    }
+    public init(_ source: WhisperTranscriptSource) { self.source = source }
 
-    func loaded() throws -> Transcriber {
-        try lock.withLock {
-            if let t = transcriber { return t }
-            let t = try Transcriber(modelPath: path.path, name: modelName, options: TranscriberOptions(threads: 2, language: language))
-            transcriber = t
-            return t
-        }
-    }
-
-    public func transcribe(clip: [Float], language: String) async throws -> SpeechResult {
-        let t = try loaded()
-        let r = try await t.transcribe(samples: clip, startTime: 0)
+    /// `Transcriber.transcribe(clips:)`, the same path `recap transcribe` takes: the language is detected on
+    /// the first block with speech and kept, repeats across blocks are dropped.
+    public func transcribe(_ blocks: AsyncThrowingStream<AudioClip, any Error>, language: String) async throws -> SpeechResult {
+        let t = try await source.loaded()
+        let r = try await t.transcribe(clips: blocks, language: language == "auto" ? nil : language)
         return SpeechResult(language: r.language, segments: r.segments.map { .init(start: $0.start, end: $0.end, text: $0.text) })
     }
 }

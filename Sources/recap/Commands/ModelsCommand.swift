@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Speech
 import Models
 
 /// `recap models`: the local models, pinned on PyPI, installed into Recap's cache.
@@ -46,7 +47,7 @@ struct ModelsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let models = all ? LocalModel.allCases : try names.map { try LocalModel(named: $0) }
-            let installer = ModelInstaller()
+            let installer = ModelInstaller(loadWhisper: { _ = try WhisperModel(path: $0.path) })
             let terminal = isatty(STDERR_FILENO) != 0
             var rows: [[String: String]] = []
             for m in models {
@@ -77,7 +78,7 @@ struct ModelsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let paths = RecapPaths.fromEnvironment()
-            let installer = ModelInstaller(paths: paths)
+            let installer = ModelInstaller(paths: paths, loadWhisper: { _ = try WhisperModel(path: $0.path) })
             var rows: [[String: String]] = []
             var failed = false
             for spec in ModelCatalog.all {

@@ -49,6 +49,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds a file's claim lasts without a heartbeat: after a crash or kill, another run takes the file over this long after the last heartbeat.")
     var leaseSeconds: Double = 60
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Who writes transcripts: engine (the model hears each ≤ 30 s clip; clip-level times, plus sounds, music and tone) or whisper (local whisper.cpp; timed segments for subtitles).",
+        discussion: "Default: engine when the engine hears audio itself (--preset vllm), else whisper."))
+    var transcripts: TranscriptSource?
+
     @Flag(name: .long, help: "Log every stage of every file to stderr (the default off a terminal is silence until the final summary).")
     var verbose = false
 
@@ -87,18 +92,28 @@ struct RunCommand: AsyncParsableCommand {
 
         var settings = engine.settings
         settings.handleSignals = false  // this command stops the engine itself, after giving back its leases
+        // The composition root: one whisper and one Tesseract for the whole process, shared by the pipeline
+        // (transcripts, on-screen text) and the local engine (its audio and image parts).
+        let models: LocalModels
+        do { models = try settings.localModels(defaultSpeech: spec.audio.model) } catch { fail(1, "\(error)") }
         let theEngine: any Engine
-        do { theEngine = try await settings.makeEngine() } catch { fail(3, "engine unavailable: \(error)") }
-        let speech: (any SpeechPort)? = spec.audio.enabled ? (try? WhisperSpeech(model: engine.speechModel ?? spec.audio.model, language: spec.audio.language)) : nil
-        if spec.audio.enabled && speech == nil {
+        do { theEngine = try await settings.makeEngine(models: models) } catch { fail(3, "engine unavailable: \(error)") }
+        let bridge = EngineBridge(theEngine)
+        let source = transcripts ?? TranscriptSource.default(for: bridge.description)
+        if source == .engine, !bridge.description.hearsAudio {
+            await theEngine.shutdown()
+            fail(1, "--transcripts engine needs an engine that hears audio itself (vLLM with Gemma 3n, or --audio true); this one takes \(theEngine.capabilities.summary). Use --transcripts whisper.")
+        }
+        let speech = models.speech.map(WhisperSpeech.init)
+        if spec.audio.enabled, source == .whisper, speech == nil {
             FileHandle.standardError.write(Data("recap: warning: no whisper model \"\(engine.speechModel ?? spec.audio.model)\" installed; transcripts are skipped (run `recap models install`)\n".utf8))
         }
 
         let progress = ProgressReporter(mode: ProgressReporter.choose(verbose: verbose, json: json))
         let runner = Runner(
-            config: .init(spec: spec, out: OutputPaths(root: outURL), workRoot: storeURL.deletingLastPathComponent().appendingPathComponent("work"),
-                          jobs: jobs, leaseSeconds: leaseSeconds),
-            store: jobStore, media: FFmpegMedia(ocr: engine.ocr), speech: speech, engine: EngineBridge(theEngine), progress: progress)
+            config: .init(spec: spec, out: OutputPaths(root: outURL).separating(found.files.map(\.relativePath)), workRoot: storeURL.deletingLastPathComponent().appendingPathComponent("work"),
+                          jobs: jobs, leaseSeconds: leaseSeconds, transcripts: source),
+            store: jobStore, media: FFmpegMedia(ocr: models.ocr), speech: speech, engine: bridge, progress: progress)
 
         let work = Task { await runner.run(found) }
         let signals = SignalCancellation { work.cancel() }
@@ -125,6 +140,8 @@ struct RunCommand: AsyncParsableCommand {
         Foundation.exit(code)
     }
 }
+
+extension TranscriptSource: ExpressibleByArgument {}
 
 /// Ctrl-C and SIGTERM cancel the run (leases are released, the engine is stopped); a second signal
 /// exits at once.

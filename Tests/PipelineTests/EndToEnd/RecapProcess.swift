@@ -33,7 +33,7 @@ enum RecapProcess {
     }
 
     /// Starts recap; the caller waits or kills.
-    static func start(_ args: [String], cwd: URL = repoRoot) throws -> (Process, Pipe, Pipe) {
+    static func start(_ args: [String], cwd: URL = repoRoot, env extra: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
         let p = Process()
         p.executableURL = try binary()
         p.arguments = args
@@ -41,6 +41,8 @@ enum RecapProcess {
         var env = ProcessInfo.processInfo.environment
         env["RECAP_PIPELINES"] = repoRoot.appendingPathComponent("pipelines").path
         env.removeValue(forKey: "RECAP_STORE")
+        for name in ["RECAP_API_KEY", "OPENAI_API_KEY"] { env.removeValue(forKey: name) }
+        env.merge(extra) { $1 }
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
@@ -50,8 +52,8 @@ enum RecapProcess {
         return (p, out, err)
     }
 
-    static func run(_ args: [String]) async throws -> Result {
-        let (p, out, err) = try start(args)
+    static func run(_ args: [String], env: [String: String] = [:]) async throws -> Result {
+        let (p, out, err) = try start(args, env: env)
         // Read both pipes while the process runs so a full pipe can never block it.
         async let o = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
         async let e = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value

@@ -1,0 +1,84 @@
+import Engine
+import Foundation
+import Media
+import Store
+
+/// Work is keyed by content, outputs by path. After a run, every discovered path whose content's job is done
+/// but which has no `NAME.recap.json` of its own (a copy of a file already processed, or a file that was moved
+/// or renamed) gets its outputs from the finished work, with no engine call: the job's outputs are copied to
+/// the path's place, with `source.path` and the file names rewritten. Where the same content was seen at a
+/// place under the same input root that is gone from disk (a move), the outputs left there are stale: they
+/// are removed, and the store forgets the old place.
+struct OutputPlacement {
+    let store: JobStore
+    let out: OutputPaths
+
+    enum Outcome: Equatable { case copied, moved }
+
+    /// Places outputs for `file`, whose content's job is `jobID`; nil when the file has its outputs already,
+    /// or the job is not done, or its outputs are gone (`recap jobs retry` remakes them).
+    func place(_ file: Discovery.File, jobID: Int64) throws -> Outcome? {
+        let target = try out.file(forRelativePath: file.relativePath, suffix: ".recap.json")
+        if FileManager.default.fileExists(atPath: target.path) { return nil }
+        guard let job = try store.job(jobID), job.state == .succeeded, let result = job.result,
+              let written = try? JSONValue.parse(result).arrayValue?.compactMap(\.stringValue),
+              let sourceJSON = written.first(where: { $0.hasSuffix(".recap.json") && FileManager.default.fileExists(atPath: $0) })
+        else { return nil }
+        let output = try RecapOutput.decode(Data(contentsOf: URL(fileURLWithPath: sourceJSON)))
+        let placed = try copy(output, at: URL(fileURLWithPath: sourceJSON).deletingLastPathComponent(), to: file)
+
+        // The same content's old places under this root that are gone: a move. Their outputs go.
+        var moved = false
+        for old in try store.knownPaths(fingerprint: job.fingerprint) where old != file.url.path {
+            guard !FileManager.default.fileExists(atPath: old), let rel = relativePath(of: old, like: file) else { continue }
+            if let oldJSON = try? out.file(forRelativePath: rel, suffix: ".recap.json"), oldJSON != target,
+               let stale = try? RecapOutput.decode(Data(contentsOf: oldJSON)), stale.source.fingerprint == job.fingerprint {
+                let folder = oldJSON.deletingLastPathComponent()
+                for name in [stale.files.srt, stale.files.vtt, stale.files.contactSheet].compactMap({ $0 }) {
+                    remove(folder.appendingPathComponent(name))
+                }
+                remove(oldJSON)
+                moved = true
+            }
+            try store.forget(path: old)
+            if job.path == old { try store.recordOutputs(jobID: jobID, path: file.url.path, result: JSONValue.array(placed.map { .string($0) }).data()) }
+        }
+        return moved ? .moved : .copied
+    }
+
+    /// Writes `output`'s files (found in `folder`) for `file`: companions first, the JSON last, since its
+    /// presence means "this path is done".
+    func copy(_ output: RecapOutput, at folder: URL, to file: Discovery.File) throws -> [String] {
+        let (_, base) = try out.location(forRelativePath: file.relativePath)
+        var placed: [String] = []
+        func companion(_ name: String?, suffix: String) throws -> String? {
+            guard let name, FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) else { return nil }
+            let dest = try out.file(forRelativePath: file.relativePath, suffix: suffix)
+            try AtomicFile.copy(from: folder.appendingPathComponent(name), to: dest)
+            placed.append(dest.path)
+            return dest.lastPathComponent
+        }
+        var copy = output
+        copy.source.path = file.relativePath
+        copy.source.sizeBytes = file.size
+        copy.files = .init(json: base + ".recap.json", srt: try companion(output.files.srt, suffix: ".srt"),
+                           vtt: try companion(output.files.vtt, suffix: ".vtt"),
+                           contactSheet: try companion(output.files.contactSheet, suffix: ".contact.jpg"))
+        let json = try out.file(forRelativePath: file.relativePath, suffix: ".recap.json")
+        try AtomicFile.write(try copy.encoded(), to: json)
+        placed.append(json.path)
+        return placed
+    }
+
+    /// `path`'s place in the output tree, when it lies under `file`'s input root (as `file`'s own does).
+    func relativePath(of path: String, like file: Discovery.File) -> String? {
+        let root = file.root.standardizedFileURL.path
+        guard path.hasPrefix(root.hasSuffix("/") ? root : root + "/") else { return nil }
+        let keepRootName = file.relativePath != OutputPaths.relativePath(of: file.url, under: file.root, keepRootName: false)
+        return OutputPaths.relativePath(of: URL(fileURLWithPath: path), under: file.root, keepRootName: keepRootName)
+    }
+
+    func remove(_ url: URL) {
+        if (try? out.check(url)) != nil { try? FileManager.default.removeItem(at: url) }
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Engine
+import Store
+import Testing
+@testable import Pipeline
+
+/// `recap run --engine openai --preset vllm` against a recording stand-in server: what reaches the engine on
+/// the wire (audio as WAV clips, frames as JPEGs, the schema, the key), what the output says, and that the key
+/// is never shown or stored, even when the server echoes it back in errors.
+@Suite(.serialized) struct WireTests {
+    static let key = "sk-recap-test-7f3a9c21e4"
+    static let outputSchema = JSONSchemaValidator(schema: try! JSONValue.parse(Data(contentsOf: repoRoot.appendingPathComponent("schemas/recap-output.v1.json"))))
+
+    func args(_ input: URL, _ out: URL, _ server: StandInServer, _ extra: [String] = []) -> [String] {
+        ["run", input.path, "--out", out.path, "--json", "--engine", "openai", "--preset", "vllm",
+         "--base-url", server.baseURL, "--retries", "0"] + extra
+    }
+
+    /// Every byte Recap left behind: outputs, the store, its work folder.
+    func everythingUnder(_ dir: URL) -> Data {
+        var all = Data()
+        for case let u as URL in FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil) ?? .init() {
+            if let d = try? Data(contentsOf: u) { all += d }
+        }
+        return all
+    }
+
+    @Test func framesAndAudioReachTheEngineAndTheKeyNeverLeaks() async throws {
+        let root = try tempDir("recap-wire")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try StandInServer(folder: root)
+        defer { server.stop() }
+        let input = root.appendingPathComponent("in"), out = root.appendingPathComponent("out")
+        try RecapProcess.inputs(["narrated.mp4", "music.mp4"], into: input)
+
+        let run = try await RecapProcess.run(args(input, out, server), env: ["RECAP_API_KEY": Self.key])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let summary = try #require(run.summary, "stdout: \(run.stdout)")
+        #expect(summary["succeeded"]?.doubleValue == 2)
+
+        // Audio: one request per clip, each a 16 kHz mono WAV of at most 30 s; together they cover the audio.
+        let hear = try server.chats("recap_hear")
+        var heardSeconds = 0.0
+        for r in hear {
+            let audio = contentParts(r.body, type: "input_audio")
+            #expect(audio.count == 1)
+            #expect(audio.first?["input_audio"]?["format"]?.stringValue == "wav")
+            let wav = try #require(Data(base64Encoded: audio.first?["input_audio"]?["data"]?.stringValue ?? ""))
+            let h = try #require(WAVHeader(wav), "not a WAV")
+            #expect(h.sampleRate == 16_000 && h.channels == 1 && h.format == 1)
+            #expect(h.seconds <= 30.001 && h.seconds > 0)
+            heardSeconds += h.seconds
+        }
+        #expect(abs(heardSeconds - 40) < 0.5, "narrated (30 s) and music (10 s): the clips cover \(heardSeconds) s")
+        #expect(hear.count == 3, "30 s + 10 s of audio in ≤ 30 s clips: \(hear.count) hear requests")
+
+        // Frames: JPEG data URIs, no larger than the pipeline's max_side (768), several per request.
+        let see = try server.chats("recap_describe_frames")
+        #expect(!see.isEmpty)
+        for r in see {
+            let images = contentParts(r.body, type: "image_url")
+            #expect(!images.isEmpty && images.count <= 8)
+            for i in images {
+                let url = i["image_url"]?["url"]?.stringValue ?? ""
+                #expect(url.hasPrefix("data:image/jpeg;base64,"))
+                let jpeg = try #require(Data(base64Encoded: String(url.dropFirst("data:image/jpeg;base64,".count))))
+                let size = try #require(jpegSize(jpeg), "not a JPEG")
+                #expect(max(size.width, size.height) <= 768 && min(size.width, size.height) >= 16)
+            }
+        }
+
+        // Every chat request asks for the schema and carries the key; the key appears nowhere else.
+        let chats = try server.chats()
+        #expect(chats.count == hear.count + see.count + 2, "hear, see, and one summary per file: \(chats.map { $0.body["response_format"]?["json_schema"]?["name"]?.stringValue ?? "?" })")
+        for r in chats {
+            #expect(r.body["response_format"]?["type"]?.stringValue == "json_schema")
+            #expect(r.body["response_format"]?["json_schema"]?["schema"]?.objectValue != nil)
+            #expect(r.headers["authorization"] == "Bearer \(Self.key)")
+        }
+        #expect(!run.stdout.contains(Self.key) && !run.stderr.contains(Self.key))
+        #expect(everythingUnder(out).range(of: Data(Self.key.utf8)) == nil, "the key was written under --out")
+
+        // The outputs say who made what, and validate.
+        let narrated = try JSONValue.parse(Data(contentsOf: out.appendingPathComponent("narrated.recap.json")))
+        #expect(Self.outputSchema.violations(of: narrated).map(\.description) == [])
+        #expect(narrated["transcript"]?["source"]?.stringValue == "engine")
+        #expect(narrated["transcript"]?["model"]?.stringValue == "gemma-3n-standin")
+        #expect((narrated["transcript"]?["heard"]?.arrayValue ?? []).count == 1)
+        #expect(narrated["provenance"]?["transcript"]?.stringValue == "model")
+        #expect(narrated["engine"]?["models"]?["audio"]?.stringValue == "gemma-3n-standin")
+        #expect(narrated["engine"]?["models"]?["speech"] == nil, "whisper was not used")
+        let scenes = narrated["scenes"]?.arrayValue ?? []
+        #expect(!scenes.isEmpty && scenes.allSatisfy { $0["description_source"]?.stringValue == "model" })
+        #expect(scenes.allSatisfy { ($0["description"]?.stringValue ?? "").hasPrefix("A stand-in picture of") })
+
+        // A rerun makes no request at all.
+        let before = try server.requests().count
+        let again = try await RecapProcess.run(args(input, out, server), env: ["RECAP_API_KEY": Self.key])
+        #expect(again.status == 0)
+        #expect(again.summary?["unchanged"]?.doubleValue == 2)
+        #expect(try server.chats().count == chats.count, "a rerun asked the engine again")
+        _ = before
+    }
+
+    @Test func anEchoedPromptIsNotADescription() async throws {
+        let root = try tempDir("recap-wire-echo")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try StandInServer(mode: "echo", folder: root)
+        defer { server.stop() }
+        let input = root.appendingPathComponent("in"), out = root.appendingPathComponent("out")
+        try RecapProcess.inputs(["silent-video.mp4"], into: input)
+        let run = try await RecapProcess.run(args(input, out, server))
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let output = try JSONValue.parse(Data(contentsOf: out.appendingPathComponent("silent-video.recap.json")))
+        let scenes = output["scenes"]?.arrayValue ?? []
+        #expect(!scenes.isEmpty)
+        #expect(scenes.allSatisfy { $0["description_source"]?.stringValue == "measured" })
+        let warnings = (output["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
+        #expect(warnings.contains { $0.contains("restated the prompt") }, "\(warnings)")
+        // Asked once more, then reported: two requests per group of frames.
+        let see = try server.chats("recap_describe_frames")
+        #expect(see.count == 2 * Int((Double(scenes.count) / 8).rounded(.up)))
+        #expect(output["engine"]?["models"]?["vision"] == nil, "no model description was kept")
+    }
+
+    @Test func serverErrorsFailTheJobWithoutTheKeyAndAFixedServerRedoesIt() async throws {
+        let root = try tempDir("recap-wire-fail")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let input = root.appendingPathComponent("in"), out = root.appendingPathComponent("out")
+        try RecapProcess.inputs(["narrated.mp4"], into: input)
+        let failing = try StandInServer(mode: "fail-echo-headers", folder: root)
+        let run = try await RecapProcess.run(args(input, out, failing), env: ["RECAP_API_KEY": Self.key])
+        failing.stop()
+        #expect(run.status == 2, "HTTP 500 on every request is a failure, not a success: \(run.stderr)")
+        #expect(run.stderr.contains("HTTP 500"))
+        #expect(run.stderr.contains("[redacted]"), "the echoed header is shown masked: \(run.stderr)")
+        #expect(!run.stdout.contains(Self.key) && !run.stderr.contains(Self.key))
+        #expect(everythingUnder(out).range(of: Data(Self.key.utf8)) == nil, "the key reached the store or outputs")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("narrated.recap.json").path))
+        let jobs = try await RecapProcess.run(["jobs", "list", "--out", out.path, "--json"])
+        #expect(!jobs.stdout.contains(Self.key))
+
+        // The server is fixed: the job is retried (not "unchanged") and completes.
+        let fixed = try StandInServer(folder: root)
+        defer { fixed.stop() }
+        _ = try await RecapProcess.run(["jobs", "retry", "--failed", "--dead", "--out", out.path])
+        let second = try await RecapProcess.run(args(input, out, fixed), env: ["RECAP_API_KEY": Self.key])
+        #expect(second.summary?["succeeded"]?.doubleValue == 1, "stdout: \(second.stdout) stderr: \(second.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("narrated.recap.json").path))
+    }
+}
