@@ -13,7 +13,7 @@ Usage: standin-openai.py LOG [--mode ok|echo|fail-echo-headers]
   fail-echo-headers  every chat completion fails with HTTP 500, echoing the request headers (as some proxies do)
 Prints the port it listens on (127.0.0.1, chosen by the system) on the first line of stdout.
 """
-import base64, json, math, struct, sys, threading
+import base64, json, math, signal, struct, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOG = sys.argv[1]
@@ -92,7 +92,9 @@ def answer(body):
     for m in body.get("messages", []):
         c = m.get("content")
         parts += c if isinstance(c, list) else [{"type": "text", "text": c or ""}]
-    prompt = " ".join(p.get("text", "") for p in parts if p.get("type") == "text")
+    texts = [p.get("text", "") for p in parts if p.get("type") == "text"]
+    # What a confused model says: the instructions back (system message, then the task's first words).
+    echo = " ".join([texts[0][:60]] + texts[-1].split()[:3]) if texts else ""
     if name == "recap_hear":
         audio = [p for p in parts if p.get("type") == "input_audio"]
         facts = wav_facts(base64.b64decode(audio[0]["input_audio"]["data"])) if audio else None
@@ -107,7 +109,7 @@ def answer(body):
         for p in images:
             url = p["image_url"]["url"]
             size = jpeg_size(base64.b64decode(url.split(",", 1)[1])) if url.startswith("data:image/jpeg;base64,") else None
-            out.append(prompt[:80] if MODE == "echo" else "A stand-in picture of %dx%d pixels." % (size or (0, 0)))
+            out.append(echo if MODE == "echo" else "A stand-in picture of %dx%d pixels." % (size or (0, 0)))
         return {"descriptions": out}
     return minimal(schema)
 
@@ -152,6 +154,8 @@ class Handler(BaseHTTPRequestHandler):
                         "usage": {"prompt_tokens": 100, "completion_tokens": len(content) // 4}})
 
 
+# A parent may have blocked signals in the thread that started us; SIGTERM must stop the server.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 print(server.server_address[1], flush=True)
 server.serve_forever()

@@ -6,7 +6,7 @@ import Testing
 @testable import Pipeline
 
 /// The engine boundary seen from the pipeline: what the hear and see stages send, what they accept, and the
-/// job key. Scripted engine and media; the wire itself is checked against a stand-in server in WireTests.
+/// job key. Scripted engine and media; the wire itself is checked against a stand-in server in StandInEngineTests.
 @Suite struct BoundaryTests {
     func runner(_ dir: URL, engine: FakeEngine, media: FakeMedia, transcripts: TranscriptSource = .whisper,
                 paths: [String] = []) throws -> (Runner, JobStore) {

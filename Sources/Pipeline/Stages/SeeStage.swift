@@ -40,7 +40,8 @@ struct SeeStage: Sendable {
                 if attempt > 0 { task += " Say what is visible in the picture itself; do not repeat these instructions." }
                 let texts = try await ask(parts: parts, task: task, count: group.count, counter: counter)
                 for (i, text) in zip(group, texts) {
-                    if let problem = AnswerCheck.problem(text, instructions: Self.system + " " + task) {
+                    // The frames' labels ("Scene 2 (frame at 4.0 s):") were given too: repeating them says nothing.
+                    if let problem = AnswerCheck.problem(text, instructions: Self.system + " " + task + " scene frame at") {
                         rejected.append((i, problem))
                     } else {
                         scenes[i].description = text.trimmingCharacters(in: .whitespacesAndNewlines)

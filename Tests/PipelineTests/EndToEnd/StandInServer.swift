@@ -52,8 +52,9 @@ final class StandInServer {
         }
     }
 
+    /// SIGKILL: a child of the test runner can inherit a mask that blocks SIGTERM.
     func stop() {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
     }
 
     deinit { stop() }
