@@ -98,6 +98,7 @@ public final class Runner: Sendable {
         // Media that was pointed at but cannot be read fails the run (exit 2), each with its reason.
         base.failures += found.issues.filter(\.isFailure).map { RunSummary.Failure(path: $0.path, stage: nil, reason: $0.reason) }
         let runID = try? store.beginRun(command: CommandLine.arguments.joined(separator: " "))
+        sweepWorkFolders()
         let id = identity
         let report: RescanReport
         do {
@@ -202,6 +203,24 @@ public final class Runner: Sendable {
     }
 
     struct JobTicket: Sendable { var jobID: Int64; var file: Discovery.File }
+
+    /// Removes the work folders of jobs that are finished or gone: a kill between a job's completion and its
+    /// clean-up leaves one behind, and nothing else would ever remove it. Folders of jobs that may still
+    /// resume (queued, running, failed) are kept: their checkpoints point into them.
+    func sweepWorkFolders() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: config.workRoot.path) else { return }
+        for name in names {
+            guard let id = Int64(name) else { continue }
+            let job: Job?
+            do { job = try store.job(id) } catch { continue }  // the store could not say: keep it
+            switch job?.state {
+            case nil, .succeeded?, .dead?, .cancelled?:
+                try? FileManager.default.removeItem(at: config.workRoot.appendingPathComponent(name, isDirectory: true))
+            default:
+                continue
+            }
+        }
+    }
 
     // MARK: - Decoding side
 

@@ -69,6 +69,7 @@ public struct Summarizer: Sendable {
 
         var model: JSONValue
         var chunks = 1
+        let answers = AnswerTally()
         var provenance: [String: String] = [:]
         if !evidence.hasSpeech && !evidence.hasOnScreenText && !evidence.hasModelDescriptions {
             // Nothing a language model could summarize truthfully: say so instead of asking it to invent.
@@ -79,9 +80,9 @@ public struct Summarizer: Sendable {
             let allInputs = evidence.inputs(extract: central.map(\.0))
             let single = call(spec.reducePrompt, inputs: allInputs, schema: modelSchema, purpose: "summarize")
             if await engine.estimateTokens(single) <= budget {
-                model = try await generate(single, counter: counter, warnings: &warnings)
+                model = try await generate(single, counter: counter, answers: answers, warnings: &warnings)
             } else {
-                let (summaries, n) = try await mapChunks(evidence, counter: counter, warnings: &warnings)
+                let (summaries, n) = try await mapChunks(evidence, counter: counter, answers: answers, warnings: &warnings)
                 chunks = n
                 var text = summaries
                 // Reduce until the chunk summaries fit one request (hierarchical for very long media).
@@ -90,11 +91,16 @@ public struct Summarizer: Sendable {
                     let reduce = call(spec.reducePrompt, inputs: inputs.merging(["transcript": "(summarized per part below)"]) { $1 },
                                       schema: modelSchema, purpose: "reduce")
                     if await engine.estimateTokens(reduce) <= budget || text.count <= 1 {
-                        model = try await generate(reduce, counter: counter, warnings: &warnings)
+                        model = try await generate(reduce, counter: counter, answers: answers, warnings: &warnings)
                         break
                     }
-                    text = try await combine(text, evidence: evidence, counter: counter, warnings: &warnings)
+                    text = try await combine(text, evidence: evidence, counter: counter, answers: answers, warnings: &warnings)
                 }
+            }
+            // Not one valid answer: the server or model is broken for this schema. Failing the job (it is retried
+            // with backoff) beats passing the extractive stand-in off as done, which a rerun would then skip.
+            if answers.valid == 0, let reason = answers.firstInvalid {
+                throw UnusableAnswers(count: answers.invalid, reason: reason)
             }
             let (grounded, dropped) = GroundingGate(evidence).filter(model, schema: modelSchema)
             if !dropped.isEmpty {
@@ -188,15 +194,17 @@ public struct Summarizer: Sendable {
         }
     }
 
-    func generate(_ c: EngineCall, counter: EngineCallCounter, warnings: inout [String]) async throws -> JSONValue {
+    func generate(_ c: EngineCall, counter: EngineCallCounter, answers: AnswerTally, warnings: inout [String]) async throws -> JSONValue {
         try Task.checkCancellation()
         do {
             let answer = try await engine.generate(c)
             counter.add(answer.calls)
+            answers.record(nil)
             return answer.json
         } catch let e as EngineError where e.isModelAnswer {
             // The model answered, but not validly even after the engine's repair: keep going on what was measured.
             counter.add(e.callsMade)
+            answers.record("\(e)")
             warnings.append("\(c.purpose): the engine gave no usable answer (\(e)); measured and extractive parts only")
             return .object([:])
         } catch {
@@ -210,7 +218,7 @@ public struct Summarizer: Sendable {
     struct ChunkSummary { var start: Double; var end: Double; var text: String }
 
     /// Packs evidence lines into time-ordered chunks that each fit one map request, and summarizes each.
-    func mapChunks(_ e: Evidence, counter: EngineCallCounter, warnings: inout [String]) async throws -> ([ChunkSummary], Int) {
+    func mapChunks(_ e: Evidence, counter: EngineCallCounter, answers: AnswerTally, warnings: inout [String]) async throws -> ([ChunkSummary], Int) {
         let prompt = spec.mapPrompt ?? Self.defaultMap
         let budget = engine.description.contextTokens - answerTokens(prompt, schema: Self.mapSchema) - 48
         // Cost each line once (linear, even for a two-hour lecture): a chunk costs the empty prompt plus
@@ -234,7 +242,7 @@ public struct Summarizer: Sendable {
         var out: [ChunkSummary] = []
         for chunk in chunks {
             let c = call(prompt, inputs: e.inputs(lines: chunk), schema: Self.mapSchema, purpose: "map")
-            let answer = try await generate(c, counter: counter, warnings: &warnings)
+            let answer = try await generate(c, counter: counter, answers: answers, warnings: &warnings)
             let start = chunk.first?.time ?? 0, end = chunk.last?.time ?? start
             var text = answer["summary"]?.stringValue ?? ""
             // If the model gave nothing, the chunk's most central sentence stands in for it.
@@ -252,7 +260,7 @@ public struct Summarizer: Sendable {
     }
 
     /// Merges neighbouring chunk summaries in pairs through the map prompt (one level of a reduce tree).
-    func combine(_ s: [ChunkSummary], evidence: Evidence, counter: EngineCallCounter, warnings: inout [String]) async throws -> [ChunkSummary] {
+    func combine(_ s: [ChunkSummary], evidence: Evidence, counter: EngineCallCounter, answers: AnswerTally, warnings: inout [String]) async throws -> [ChunkSummary] {
         let prompt = spec.mapPrompt ?? Self.defaultMap
         var out: [ChunkSummary] = []
         var i = 0
@@ -262,7 +270,7 @@ public struct Summarizer: Sendable {
             if group.count == 1 { out.append(group[0]); continue }
             var inputs = evidence.inputs(lines: [])
             inputs["transcript"] = group.map(\.text).joined(separator: "\n")
-            let answer = try await generate(call(prompt, inputs: inputs, schema: Self.mapSchema, purpose: "combine"), counter: counter, warnings: &warnings)
+            let answer = try await generate(call(prompt, inputs: inputs, schema: Self.mapSchema, purpose: "combine"), counter: counter, answers: answers, warnings: &warnings)
             let text = answer["summary"]?.stringValue ?? group.map(\.text).joined(separator: " ")
             out.append(ChunkSummary(start: group[0].start, end: group[group.count - 1].end,
                                     text: "[\(Evidence.clock(group[0].start))–\(Evidence.clock(group[group.count - 1].end))] \(text)"))
@@ -288,4 +296,27 @@ struct SummaryCheckpoint: Codable, Sendable {
     var provenance: [String: String]
     var warnings: [String]
     var chunks: Int
+}
+
+/// Valid and invalid model answers within one summarize stage.
+final class AnswerTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var valid = 0
+    private(set) var invalid = 0
+    private(set) var firstInvalid: String?
+    /// `problem` nil: a valid answer.
+    func record(_ problem: String?) {
+        lock.withLock {
+            if let problem { invalid += 1; if firstInvalid == nil { firstInvalid = problem } } else { valid += 1 }
+        }
+    }
+}
+
+/// Every answer of a stage was invalid for its schema, even after the engine's re-ask.
+public struct UnusableAnswers: Error, CustomStringConvertible {
+    public var count: Int
+    public var reason: String
+    public var description: String {
+        "the engine answered \(count) time\(count == 1 ? "" : "s") but never validly for the schema (\(reason)); the job is retried later. Check the server and model with `recap engine check`."
+    }
 }

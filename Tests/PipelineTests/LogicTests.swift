@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Engine
 import Testing
 @testable import Pipeline
@@ -188,14 +189,13 @@ import Testing
         #expect(JSONSchemaValidator(schema: spec.resultSchema).violations(of: r).map(\.description) == [])
     }
 
-    @Test func aBrokenAnswerBecomesAWarningNotAFailure() async throws {
+    @Test func whatTheModelLeavesOutIsFilledFromWhatWasSaid() async throws {
         let spec = try loadBuiltin("archive-index")
-        // The model answered, but not validly even after the engine's re-ask.
-        let engine = FakeEngine { _ in throw EngineError.invalidOutput(reason: "not JSON", truncated: false, output: "garbage", attempts: 2) }
+        // A valid answer that holds nothing (a small model's worst case).
+        let engine = FakeEngine { _ in .object([:]) }
         let segs = [RecapOutput.Segment(start: 0, end: 5, text: "Quarterly budget review for the harbour project.")]
         let e = Evidence(fileName: "m.mp4", probe: probe(duration: 5), segments: segs, scenes: [])
         let o = try await Summarizer(spec: spec, engine: engine).run(e, counter: EngineCallCounter())
-        #expect(o.warnings.contains { $0.contains("no usable answer") })
         // What was said stands in for the model's line, marked as extractive.
         #expect(o.results["one_line"]?.stringValue == segs[0].text)
         #expect(o.provenance["results.one_line"] == "extractive")
@@ -203,6 +203,31 @@ import Testing
         #expect(JSONSchemaValidator(schema: spec.resultSchema).violations(of: o.results).map(\.description) == [])
         let keywords = o.results["keywords"]?.arrayValue ?? []
         #expect(keywords.contains(.string("harbour")))
+    }
+
+    @Test func onlyInvalidAnswersFailTheJobAndOneBrokenChunkIsAWarning() async throws {
+        let spec = try loadBuiltin("archive-index")
+        let segs = [RecapOutput.Segment(start: 0, end: 5, text: "Quarterly budget review for the harbour project.")]
+        let e = Evidence(fileName: "m.mp4", probe: probe(duration: 5), segments: segs, scenes: [])
+        // The model answered, but never validly even after the engine's re-ask: the job fails (and is retried),
+        // instead of passing the extractive stand-in off as done.
+        let broken = FakeEngine { _ in throw EngineError.invalidOutput(reason: "not JSON", truncated: false, output: "garbage", attempts: 2) }
+        let counter = EngineCallCounter()
+        await #expect(throws: UnusableAnswers.self) { try await Summarizer(spec: spec, engine: broken).run(e, counter: counter) }
+        #expect(counter.value == 2)
+
+        // Long media, map-reduce: one broken chunk among good ones is a warning, and the job goes on.
+        let long = (0..<400).map { RecapOutput.Segment(start: Double($0) * 5, end: Double($0) * 5 + 4, text: "Sentence \($0) about harbour budgets and ships.") }
+        let le = Evidence(fileName: "long.mp4", probe: probe(duration: 2000), segments: long, scenes: [])
+        let first = Mutex(true)
+        let flaky = FakeEngine(context: 2048) { call in
+            if call.purpose == "map", first.withLock({ f in defer { f = false }; return f }) {
+                throw EngineError.invalidOutput(reason: "cut off", truncated: true, output: "{", attempts: 2)
+            }
+            return ["summary": "Harbour budgets.", "key_points": [], "title": "Harbour", "one_line": "Harbour budgets."]
+        }
+        let o = try await Summarizer(spec: spec, engine: flaky).run(le, counter: EngineCallCounter())
+        #expect(o.warnings.contains { $0.contains("no usable answer") })
     }
 
     @Test func aServerErrorIsAFailureNotAnExtractiveSuccess() async throws {

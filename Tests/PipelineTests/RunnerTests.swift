@@ -122,4 +122,21 @@ func Pipeline_probe(duration: Double) -> RecapOutput.Probe { probe(duration: dur
         #expect(media.calls.filter { $0 == "transcribe" }.count - transcribesBefore == 2 * (2 - withTranscripts.count))
         #expect(up.calls.count == 2)
     }
+
+    @Test func workFoldersLeftByAKillAreSweptWhenTheirJobIsDone() async throws {
+        let dir = try tempDir()
+        let input = try makeInputs(dir)
+        let engine = FakeEngine { self.answer($0) }
+        let (r, store) = try runner(dir, engine: engine, media: FakeMedia())
+        _ = await r.run(Discovery().discover([input]))
+        // As a kill -9 just after `complete` leaves them: the folder of a finished job, and one of no job at all.
+        let done = try #require(try store.jobs(state: .succeeded).first)
+        let work = dir.appendingPathComponent("out/.recap/work")
+        for name in ["\(done.id)/audio", "424242/frames"] {
+            try FileManager.default.createDirectory(at: work.appendingPathComponent(name), withIntermediateDirectories: true)
+            try Data(count: 640).write(to: work.appendingPathComponent(name + "/clip-00000.f32"))
+        }
+        _ = await r.run(Discovery().discover([input]))
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: work.path))?.isEmpty ?? true)
+    }
 }
