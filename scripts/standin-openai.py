@@ -8,12 +8,15 @@ answers chat completions with JSON that fits the request's schema, built from wh
 - "recap_describe_frames" (images): one description per image, naming its JPEG size.
 - anything else: the smallest instance of the schema, with plain words.
 
-Usage: standin-openai.py LOG [--mode ok|echo|fail-echo-headers]
+Usage: standin-openai.py LOG [--mode ok|echo|fail-echo-headers|refuse-key|trickle|huge]
   echo               descriptions restate the prompt (Recap must reject them)
   fail-echo-headers  every chat completion fails with HTTP 500, echoing the request headers (as some proxies do)
+  refuse-key         every request is refused with HTTP 401
+  trickle            chat completions send their headers, then one byte of body a second for two minutes
+  huge               chat completions answer with a 20 MB body
 Prints the port it listens on (127.0.0.1, chosen by the system) on the first line of stdout.
 """
-import base64, json, math, signal, struct, sys, threading
+import base64, json, math, signal, struct, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOG = sys.argv[1]
@@ -132,6 +135,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.record(None)
+        if MODE == "refuse-key":
+            return self.send(401, {"error": {"message": "Incorrect API key provided: " + self.headers.get("Authorization", "")}})
         if self.path.rstrip("/") == "/v1/models":
             self.send(200, {"object": "list", "data": [{"id": "gemma-3n-standin", "object": "model"}]})
         else:
@@ -146,6 +151,21 @@ class Handler(BaseHTTPRequestHandler):
         self.record(body)
         if self.path != "/v1/chat/completions" or body is None:
             return self.send(404, {"error": "not found"})
+        if MODE == "trickle":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "120")
+            self.end_headers()
+            try:
+                for _ in range(120):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(1)
+            except OSError:
+                pass  # the client gave up, as it should
+            return
+        if MODE == "huge":
+            return self.send(200, {"choices": [], "padding": "x" * (20 << 20)})
         if MODE == "fail-echo-headers":
             return self.send(500, {"error": "upstream failed", "request_headers": dict(self.headers.items())})
         content = json.dumps(answer(body))

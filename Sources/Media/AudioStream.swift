@@ -184,6 +184,7 @@ final class AudioDecoder {
     private var demuxDone = false
     private var decoderDrained = false
     private var flushed = false
+    private var damage = DecodeDamage()
 
     init(stream: AudioStream) throws {
         path = stream.url.path
@@ -227,8 +228,10 @@ final class AudioDecoder {
             if rc == recap_averror_eagain() { break }
             if rc == recap_averror_eof() { decoderDrained = true; break }
             if rc < 0 {
+                if damage.skip(rc) { continue }
                 throw MediaError.ffmpeg(path: path, operation: "decode audio", reason: FFmpegText.error(rc))
             }
+            damage.decoded()
             defer { frame.unref() }
             try consume(frame.ptr)
         }
@@ -253,8 +256,9 @@ final class AudioDecoder {
         defer { packet.unref() }
         guard Int(packet.ptr.pointee.stream_index) == decoder.streamIndex else { return }
         let send = avcodec_send_packet(decoder.ctx, packet.ptr)
-        // Corrupt packets are skipped, as players do; anything else is a real failure.
-        if send < 0 && send != recap_averror_invaliddata() && send != recap_averror_eagain() {
+        // Corrupt packets are skipped, as players do (decoders report them as INVALIDDATA, or AAC's -1); only a
+        // decoder that keeps failing, or runs out of memory, is a real failure.
+        if send < 0 && send != recap_averror_eagain() && !damage.skip(send) {
             throw MediaError.ffmpeg(path: path, operation: "decode audio", reason: FFmpegText.error(send))
         }
     }

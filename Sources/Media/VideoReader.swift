@@ -24,6 +24,8 @@ final class VideoReader {
     private let packet = Packet()
     private var demuxDone = false
     private var drained = false
+    /// Damaged frames skipped (decoding goes past a few corrupt packets, as the ffmpeg CLI does).
+    private(set) var damage = DecodeDamage()
     private var lastTime: Double? = nil
     private let frameDuration: Double
     /// While decoding toward a target more than this far ahead, non-reference frames are skipped.
@@ -114,9 +116,10 @@ final class VideoReader {
         let frame = Frame()
         while true {
             let rc = avcodec_receive_frame(decoder.ctx, frame.ptr)
-            if rc >= 0 { return makeDecoded(frame) }
+            if rc >= 0 { damage.decoded(); return makeDecoded(frame) }
             if rc == recap_averror_eof() { drained = true; return nil }
             if rc != recap_averror_eagain() {
+                if damage.skip(rc) { continue }
                 throw MediaError.ffmpeg(path: path, operation: "decode video", reason: FFmpegText.error(rc))
             }
             if demuxDone { return nil }
@@ -167,7 +170,7 @@ final class VideoReader {
             if p.pts != recap_nopts_value() { lastJumpPts = p.pts }
             let send = avcodec_send_packet(decoder.ctx, packet.ptr)
             packetsSent += 1
-            if send < 0 && send != recap_averror_invaliddata() && send != recap_averror_eagain() {
+            if send < 0 && send != recap_averror_eagain() && !damage.skip(send) {
                 throw MediaError.ffmpeg(path: path, operation: "decode video", reason: FFmpegText.error(send))
             }
             return
@@ -194,7 +197,7 @@ final class VideoReader {
         }
         let send = avcodec_send_packet(decoder.ctx, packet.ptr)
         packetsSent += 1
-        if send < 0 && send != recap_averror_invaliddata() && send != recap_averror_eagain() {
+        if send < 0 && send != recap_averror_eagain() && !damage.skip(send) {
             throw MediaError.ffmpeg(path: path, operation: "decode video", reason: FFmpegText.error(send))
         }
     }

@@ -139,6 +139,8 @@ public protocol EnginePort: Sendable {
 /// Thrown by adapters when the engine cannot be reached at all: `recap run` exits 3.
 public struct EngineUnavailable: Error, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// 3: the engine cannot be reached; 1: it refuses our configuration (the API key).
+    public var exitCode: Int32
+    public init(_ message: String, exitCode: Int32 = 3) { self.message = message; self.exitCode = exitCode }
     public var description: String { message }
 }

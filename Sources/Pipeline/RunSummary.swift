@@ -30,6 +30,8 @@ public struct RunSummary: Codable, Sendable {
     public var outputs: [String] = []
     public var interrupted = false
     public var engineUnavailable: String?
+    /// The exit code the engine's state calls for: 3 unreachable, 1 refused (wrong API key).
+    public var engineExitCode: Int32 = 3
     public var exitCode: Int32 = 0
 
     enum CodingKeys: String, CodingKey {
@@ -42,7 +44,7 @@ public struct RunSummary: Codable, Sendable {
 
     /// 0 all succeeded; 2 some media failed; 3 engine unavailable; 130 interrupted.
     public mutating func settleExitCode() {
-        if engineUnavailable != nil { exitCode = 3 }
+        if engineUnavailable != nil { exitCode = engineExitCode }
         else if interrupted { exitCode = 130 }
         else if !failures.isEmpty { exitCode = 2 }
         else { exitCode = 0 }

@@ -31,6 +31,8 @@ public final class Runner: Sendable {
     public let speech: (any SpeechPort)?
     public let engine: any EnginePort
     public let progress: ProgressReporter
+    /// Engine calls per job, shared by the two sides of the run.
+    let counters = CounterBook()
 
     public init(config: Config, store: JobStore, media: any MediaPort, speech: (any SpeechPort)?,
                 engine: any EnginePort, progress: ProgressReporter) {
@@ -136,17 +138,21 @@ public final class Runner: Sendable {
         await withTaskGroup(of: Bool.self) { group in
             // Decoding side: N workers claim, probe, sample frames, extract audio and transcribe.
             group.addTask {
-                await withTaskGroup(of: Void.self) { producers in
+                let gone = await withTaskGroup(of: Bool.self) { producers in
                     for _ in 0..<n {
                         producers.addTask {
                             while !Task.isCancelled, let ticket = await queue.next() {
+                                // The hear stage talks to the engine too: if it is gone, stop claiming.
+                                if await tally.get().engineUnavailable != nil { return true }
                                 if let p = await self.prepare(ticket, tally: tally) { await channel.send(p) }
                             }
+                            return await tally.get().engineUnavailable != nil
                         }
                     }
+                    return await producers.contains(true)
                 }
                 await channel.finish()
-                return false
+                return gone
             }
             // Engine side: N workers describe scenes, summarize and write.
             for _ in 0..<n {
@@ -220,262 +226,5 @@ public final class Runner: Sendable {
                 continue
             }
         }
-    }
-
-    // MARK: - Decoding side
-
-    func prepare(_ t: JobTicket, tally: Tally) async -> Prepared? {
-        let claimed: ClaimedJob
-        do {
-            guard let c = try store.claim(jobID: t.jobID, owner: config.owner, leaseDuration: config.leaseSeconds) else {
-                if let job = try? store.job(t.jobID), job.state == .failed {
-                    // An earlier attempt failed and its retry backoff has not elapsed yet.
-                    let when = ISO8601DateFormatter().string(from: job.notBefore)
-                    await record(failure: .init(path: t.file.relativePath, stage: nil,
-                                                reason: "\(job.lastError ?? "failed earlier"); next retry after \(when)"), job: t.jobID, tally: tally)
-                    return nil
-                }
-                await tally.update { $0.busyElsewhere += 1 }
-                await progress.finished(job: t.jobID, file: t.file.relativePath, ok: true, mediaSeconds: 0, note: "(busy in another run)")
-                return nil
-            }
-            claimed = c
-        } catch {
-            await record(failure: .init(path: t.file.relativePath, stage: nil, reason: "could not claim the job: \(error)"), job: t.jobID, tally: tally)
-            return nil
-        }
-        let lease = claimed.lease
-        let heartbeat = Task { [store] in
-            var current = lease
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: UInt64(lease.duration / 3 * 1e9))
-                if Task.isCancelled { break }
-                guard let next = try? store.heartbeat(current) else { break }
-                current = next
-            }
-        }
-        let work = config.workRoot.appendingPathComponent("\(t.jobID)", isDirectory: true)
-        var p = Prepared(lease: lease, jobID: t.jobID, file: t.file, fingerprint: claimed.job.fingerprint,
-                         checkpoints: claimed.checkpoints, probe: RecapOutput.Probe(container: "", durationSeconds: 0, hasVideo: false, hasAudio: false),
-                         frames: FrameSet(frames: [], sceneCuts: [], contactSheet: nil), transcript: nil, warnings: [], timings: [:],
-                         workDir: work, heartbeat: heartbeat)
-        do {
-            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-            let url = t.file.url
-            p.probe = try await stage(.probe, &p) { try await self.media.probe(url) }
-            await progress.media(seconds: p.probe.durationSeconds)
-            let probe = p.probe
-            let ctx = StageContext(jobID: p.jobID, lease: p.lease, checkpoints: p.checkpoints, file: p.file.relativePath)
-            // Frames (decode, scene detection, OCR) and audio → transcription share nothing: run them side by
-            // side so the second core is busy while whisper or the scene detector works.
-            async let framesDone: (FrameSet, Double) = runStage(.frames, ctx, valid: { (f: FrameSet) in
-                f.frames.allSatisfy { FileManager.default.fileExists(atPath: work.appendingPathComponent($0.file).path) }
-            }) {
-                guard probe.hasVideo, self.spec.has(.frames) else { return FrameSet(frames: [], sceneCuts: [], contactSheet: nil) }
-                return try await self.media.sampleFrames(url, settings: self.spec.frames, probe: probe, into: work.appendingPathComponent("frames"))
-                    .relativized(to: work)
-            }
-            let hearing = self.hearing
-            let wantsAudio = probe.hasAudio && spec.has(.audio) && hearing != nil
-            let (audio, audioSeconds): (AudioSet, Double) = try await runStage(.audio, ctx, valid: { (a: AudioSet) in
-                (a.clips ?? []).allSatisfy { FileManager.default.fileExists(atPath: work.appendingPathComponent($0.file).path) }
-            }) {
-                guard wantsAudio else { return AudioSet(clips: nil) }
-                let clips = try await self.media.extractAudio(url, clipSeconds: self.spec.audio.clipSeconds, into: work.appendingPathComponent("audio"))
-                return AudioSet(clips: clips?.map { var c = $0; c.file = Self.relative($0.file, to: work); return c })
-            }
-            let counter = counter(for: p.jobID)
-            let (heard, transcribeSeconds): (HeardAudio, Double) = try await runStage(.transcribe, ctx) {
-                guard let clips = audio.clips, let hearing else { return HeardAudio(transcript: nil, warnings: []) }
-                return try await hearing.run(clips, work: work, counter: counter)
-            }
-            let (frames, framesSeconds) = try await framesDone
-            p.frames = frames
-            p.timings["frames"] = framesSeconds
-            p.timings["audio"] = audioSeconds
-            p.timings["transcribe"] = transcribeSeconds
-            p.transcript = heard.transcript
-            p.warnings += heard.warnings
-            return p
-        } catch {
-            await fail(p, error, tally: tally)
-            return nil
-        }
-    }
-
-    static func relative(_ path: String, to work: URL) -> String {
-        let w = work.standardizedFileURL.path + "/"
-        return path.hasPrefix(w) ? String(path.dropFirst(w.count)) : path
-    }
-
-    // MARK: - Engine side
-
-    /// Returns true when the engine turned out to be unavailable (the run stops).
-    func finish(_ prepared: Prepared, tally: Tally) async -> Bool {
-        var p = prepared
-        let snapshot = prepared
-        do {
-            let seen: SeenScenes = try await stage(.visual, &p) {
-                try await SeeStage(engine: self.engine, describe: self.spec.has(.visual))
-                    .run(snapshot.frames, duration: snapshot.probe.durationSeconds, work: snapshot.workDir, counter: self.counter(for: snapshot.jobID))
-            }
-            let scenes = seen.scenes
-            let evidence = Evidence(fileName: p.file.url.lastPathComponent, probe: p.probe,
-                                    segments: p.transcript?.segments ?? [], scenes: scenes)
-            let summary: SummaryCheckpoint = try await stage(.summarize, &p) {
-                let o = try await Summarizer(spec: self.spec, engine: self.engine).run(evidence, counter: self.counter(for: snapshot.jobID))
-                return SummaryCheckpoint(results: o.results, extract: o.extract, grounding: o.grounding,
-                                         provenance: o.provenance, warnings: o.warnings, chunks: o.chunks)
-            }
-            let result = JobResult(file: p.file, fingerprint: p.fingerprint, probe: p.probe, frames: p.frames,
-                                   transcript: p.transcript, scenes: scenes, summary: summary,
-                                   warnings: p.warnings + seen.warnings, timings: p.timings, workDir: p.workDir)
-            let writer = WriteStage(spec: spec, out: config.out, engine: engine.description, identity: identity.engine, ocrModel: media.ocrModel)
-            let written: [String] = try await stage(.write, &p) { try writer.write(result) }
-            try store.replaceSearchEntries(p.lease, path: p.file.url.path, entries: writer.searchEntries(result))
-            try store.complete(p.lease, result: JSONValue.array(written.map { .string($0) }).data())
-            p.heartbeat.cancel()
-            try? FileManager.default.removeItem(at: p.workDir)
-            let calls = (try? store.engineCalls(jobID: p.jobID).values.reduce(0, +)) ?? 0
-            let timings = p.timings
-            let callsNow = counters.take(p.jobID)
-            let seconds = p.probe.durationSeconds
-            await tally.update {
-                $0.succeeded += 1; $0.processed += 1; $0.outputs += written; $0.mediaSeconds += seconds
-                $0.engineCalls += callsNow
-                for (k, v) in timings { $0.stageSeconds[k, default: 0] += v }
-            }
-            await progress.finished(job: p.jobID, file: p.file.relativePath, ok: true, mediaSeconds: p.probe.durationSeconds,
-                                    note: "(\(calls) engine call\(calls == 1 ? "" : "s") in all)")
-            return false
-        } catch {
-            if (error as? StageFailure)?.underlying is EngineUnavailable {
-                await abandon(p)
-                let msg = "\((error as! StageFailure).underlying)"
-                await tally.update { $0.engineUnavailable = msg }
-                return true
-            }
-            await fail(p, error, tally: tally)
-            return false
-        }
-    }
-
-
-    let counters = CounterBook()
-
-    func counter(for job: Int64) -> EngineCallCounter { counters.counter(job) }
-
-    // MARK: - Stages, failure, release
-
-    /// Runs one stage unless an earlier attempt checkpointed it; checkpoints its result; counts its
-    /// engine calls and time.
-    /// What a stage needs to know about its job; Sendable, so independent stages can run concurrently.
-    struct StageContext: Sendable {
-        var jobID: Int64
-        var lease: Lease
-        var checkpoints: [Store.Stage: Checkpoint]
-        var file: String
-    }
-
-    func stage<T: Codable & Sendable>(_ s: PipelineSpec.Stage, _ p: inout Prepared, valid: @Sendable (T) -> Bool = { _ in true },
-                                      _ compute: () async throws -> T) async throws -> T {
-        let ctx = StageContext(jobID: p.jobID, lease: p.lease, checkpoints: p.checkpoints, file: p.file.relativePath)
-        let (v, seconds) = try await runStage(s, ctx, valid: valid, compute)
-        p.timings[s.rawValue] = seconds
-        return v
-    }
-
-    /// Runs one stage unless an earlier attempt checkpointed it; checkpoints its result; counts its
-    /// engine calls. Returns the value and the stage's time (the checkpoint's, when resumed).
-    func runStage<T: Codable & Sendable>(_ s: PipelineSpec.Stage, _ ctx: StageContext, valid: @Sendable (T) -> Bool = { _ in true },
-                                         _ compute: () async throws -> T) async throws -> (T, Double) {
-        let key = Store.Stage(rawValue: s.rawValue)
-        if let cp = ctx.checkpoints[key], let v = try? cp.decode(T.self), valid(v) {
-            return (v, cp.duration)
-        }
-        try Task.checkCancellation()
-        await progress.stage(job: ctx.jobID, file: ctx.file, stage: s.rawValue)
-        let started = Date()
-        let counter = counter(for: ctx.jobID)
-        let before = counter.value
-        do {
-            let v = try await compute()
-            let calls = counter.value - before
-            if calls > 0 { try? store.recordEngineCalls(jobID: ctx.jobID, stage: key, count: calls) }
-            try store.checkpoint(ctx.lease, stage: key, value: v, startedAt: started)
-            return (v, Date().timeIntervalSince(started))
-        } catch {
-            let calls = counter.value - before
-            if calls > 0 { try? store.recordEngineCalls(jobID: ctx.jobID, stage: key, count: calls) }
-            if error is CancellationError || Task.isCancelled { throw CancellationError() }
-            if error is StoreError { throw error }
-            // A file that is not media fails at probe: retrying it cannot help.
-            throw StageFailure(stage: s, underlying: error, retryable: s != .probe && !(error is OutputPaths.PathError))
-        }
-    }
-
-    func fail(_ p: Prepared, _ error: any Error, tally: Tally) async {
-        p.heartbeat.cancel()
-        if error is CancellationError || Task.isCancelled {
-            await abandon(p)
-            return
-        }
-        let stageName: String?
-        let reason: String
-        var retryable = true
-        if let f = error as? StageFailure {
-            stageName = f.stage.rawValue; reason = "\(f.underlying)"; retryable = f.retryable
-        } else if case StoreError.leaseLost(_, let detail)? = error as? StoreError {
-            // Another process owns the job now; it will finish it. Nothing of ours is written.
-            await tally.update { $0.busyElsewhere += 1 }
-            await progress.finished(job: p.jobID, file: p.file.relativePath, ok: true, mediaSeconds: 0, note: "(lease lost: \(detail))")
-            return
-        } else {
-            stageName = nil; reason = "\(error)"
-        }
-        _ = try? store.fail(p.lease, stage: stageName.map { Store.Stage(rawValue: $0) }, message: reason, retryable: retryable)
-        try? FileManager.default.removeItem(at: p.workDir)
-        let callsNow = counters.take(p.jobID)
-        await tally.update { $0.engineCalls += callsNow }
-        await record(failure: .init(path: p.file.relativePath, stage: stageName, reason: reason), job: p.jobID, tally: tally)
-    }
-
-    func record(failure: RunSummary.Failure, job: Int64, tally: Tally) async {
-        await tally.update { $0.failures.append(failure); $0.processed += 1 }
-        await progress.finished(job: job, file: failure.path, ok: false, mediaSeconds: 0, note: "at \(failure.stage ?? "start"): \(failure.reason)")
-    }
-
-    /// Gives a job back (Ctrl-C or engine gone): checkpoints stay, the attempt does not count.
-    func abandon(_ p: Prepared) async {
-        p.heartbeat.cancel()
-        try? store.release(p.lease)
-    }
-}
-
-/// Per-job engine call counters, shared by the stages of one job across the two sides of the run.
-final class CounterBook: @unchecked Sendable {
-    private let lock = NSLock()
-    private var counters: [Int64: EngineCallCounter] = [:]
-    private var taken: [Int64: Int] = [:]
-    func counter(_ job: Int64) -> EngineCallCounter {
-        lock.lock(); defer { lock.unlock() }
-        if let c = counters[job] { return c }
-        let c = EngineCallCounter(); counters[job] = c; return c
-    }
-    /// Calls made for `job` in this process since the last take.
-    func take(_ job: Int64) -> Int {
-        lock.lock(); defer { lock.unlock() }
-        let v = counters[job]?.value ?? 0
-        let before = taken[job] ?? 0
-        taken[job] = v
-        return v - before
-    }
-}
-
-extension FrameSet {
-    /// Frame paths relative to the job's work folder, so a checkpoint survives the folder being moved.
-    func relativized(to work: URL) -> FrameSet {
-        FrameSet(frames: frames.map { var f = $0; f.file = Runner.relative($0.file, to: work); return f },
-                 sceneCuts: sceneCuts, contactSheet: contactSheet.map { Runner.relative($0, to: work) })
     }
 }

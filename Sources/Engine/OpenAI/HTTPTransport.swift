@@ -40,6 +40,22 @@ struct HTTPTransport: Sendable {
         /// Wall time of this exchange.
         var seconds: Double
         var retryAfter: Duration?
+        /// The server's id for the request (`x-request-id`), for its logs.
+        var requestID: String? = nil
+    }
+
+    /// What an error body says, in short: its JSON `error.message`, `error`, `message` or `detail`, else its
+    /// first line; at most 200 characters.
+    static func shortReason(_ body: Data) -> String {
+        var text: String?
+        if let j = try? JSONValue.parse(body) {
+            text = j["error"]?["message"]?.stringValue ?? j["error"]?.stringValue ?? j["message"]?.stringValue
+                ?? j["detail"]?.stringValue
+        }
+        let raw = text ?? String(decoding: body.prefix(4096), as: UTF8.self)
+        let line = raw.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let short = line.trimmingCharacters(in: .whitespaces)
+        return short.isEmpty ? "no reason given" : String(short.prefix(200))
     }
 
     /// POSTs (or GETs, with a nil body) and returns a 2xx reply, retrying transient failures.
@@ -58,8 +74,10 @@ struct HTTPTransport: Sendable {
                 if (200..<300).contains(reply.status) { return reply }
                 // Servers echo requests in errors: what they say passes through redaction before it can reach
                 // stderr, the run summary or the store.
-                failure = .httpStatus(url: url, status: reply.status,
-                                      body: Redaction.redact(String(decoding: reply.body.prefix(2000), as: UTF8.self), key: configuration.apiKey))
+                // Only a short reason and the request id are kept, never the raw body.
+                var reason = Redaction.redact(Self.shortReason(reply.body), key: configuration.apiKey)
+                if let id = reply.requestID { reason += " (request id \(Redaction.redact(id, key: configuration.apiKey)))" }
+                failure = .httpStatus(url: url, status: reply.status, body: reason)
                 retryAfter = reply.retryAfter
             } catch let e as EngineError {
                 failure = e
@@ -112,7 +130,8 @@ struct HTTPTransport: Sendable {
             let data = buffer.readData(length: buffer.readableBytes) ?? Data()
             let elapsed = (ContinuousClock.now - start).seconds
             return Reply(status: Int(response.status.code), body: data, seconds: elapsed,
-                                  retryAfter: Self.retryAfter(response.headers["Retry-After"].first))
+                         retryAfter: Self.retryAfter(response.headers["Retry-After"].first),
+                         requestID: response.headers["x-request-id"].first ?? response.headers["request-id"].first)
         } catch let e as EngineError {
             throw e
         } catch is CancellationError {

@@ -42,9 +42,9 @@ public struct EngineBridge: EnginePort {
             switch e {
             case .unreachable, .serverFailed, .missingFile, .connectionLost, .timedOut:
                 throw EngineUnavailable(e.description)
-            case .httpStatus(_, let status, _) where status == 401 || status == 403:
-                // Every request would be refused the same way: stop the run instead of failing each file.
-                throw EngineUnavailable(e.description + " Check the API key (RECAP_API_KEY or OPENAI_API_KEY).")
+            case .httpStatus(let url, let status, _) where status == 401 || status == 403:
+                // Every request would be refused the same way: stop the run (exit 1: configuration) at once.
+                throw EngineUnavailable("the API key was refused by \(url) (HTTP \(status)); set RECAP_API_KEY (or OPENAI_API_KEY) to a key the server accepts", exitCode: 1)
             default:
                 throw e
             }

@@ -21,8 +21,9 @@ struct RunCommand: AsyncParsableCommand {
 
             Pipelines: summarize (default), social, archive-index, or a YAML file of your own (see pipelines/).
 
-            Exit codes: 0 all succeeded; 2 some files failed (listed on stderr); 1 usage or configuration error; \
-            3 engine unavailable; 130 interrupted (finished stages are kept).
+            Exit codes: 0 all succeeded; 2 some files failed, or could not be read (listed on stderr); 1 usage or \
+            configuration error, or the server refused the API key; 3 engine unavailable (unreachable, or no answer \
+            within --timeout); 130 interrupted (finished stages are kept).
 
             Examples:
               recap run ~/Videos --out ~/recaps
@@ -97,7 +98,12 @@ struct RunCommand: AsyncParsableCommand {
         let models: LocalModels
         do { models = try settings.localModels(defaultSpeech: spec.audio.model) } catch { fail(1, "\(error)") }
         let theEngine: any Engine
-        do { theEngine = try await settings.makeEngine(models: models) } catch { fail(3, "engine unavailable: \(error)") }
+        do { theEngine = try await settings.makeEngine(models: models) } catch {
+            if case EngineError.httpStatus(let url, let status, _)? = error as? EngineError, status == 401 || status == 403 {
+                fail(1, "the API key was refused by \(url) (HTTP \(status)); set RECAP_API_KEY (or OPENAI_API_KEY) to a key the server accepts")
+            }
+            fail(3, "engine unavailable: \(error)")
+        }
         let bridge = EngineBridge(theEngine)
         let source = transcripts ?? TranscriptSource.default(for: bridge.description)
         if source == .engine, !bridge.description.hearsAudio {
@@ -121,6 +127,9 @@ struct RunCommand: AsyncParsableCommand {
         signals.stop()
         await theEngine.shutdown()
 
+        if let e = summary.engineUnavailable {
+            FileHandle.standardError.write(Data("recap: stopped: \(e)\n".utf8))
+        }
         for f in summary.failures {
             FileHandle.standardError.write(Data("recap: failed: \(f.path)\(f.stage.map { " (at \($0))" } ?? ""): \(f.reason)\n".utf8))
         }

@@ -43,6 +43,7 @@ import Testing
             let spec = try loadBuiltin("summarize")
             #expect(JSONSchemaValidator(schema: spec.resultSchema).violations(of: json["results"] ?? .null).map(\.description) == [], "\(f.lastPathComponent)")
         }
+        #expect(try independentSchemaViolations(files) == "")
         #expect(AtomicFile.leftovers(under: out).isEmpty)
 
         // The narrated clip: its transcript and its summary carry words of the script.

@@ -70,3 +70,30 @@ enum RecapProcess {
         }
     }
 }
+
+/// Validates output files against the published schema with an independent validator (Debian's
+/// python3-jsonschema, Draft 2020-12), so a bug in Recap's own validator cannot hide a bad output.
+/// Returns the violations, one line each ("" when every file is valid).
+func independentSchemaViolations(_ files: [URL]) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    p.arguments = ["-c", """
+        import json, sys
+        from jsonschema import Draft202012Validator
+        v = Draft202012Validator(json.load(open(sys.argv[1])))
+        for f in sys.argv[2:]:
+            for e in v.iter_errors(json.load(open(f))):
+                print(f"{f}: {'/'.join(map(str, e.absolute_path))}: {e.message}")
+        """, repoRoot.appendingPathComponent("schemas/recap-output.v1.json").path] + files.map(\.path)
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let problems = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else {
+        return "the independent validator failed: " + String(decoding: problems, as: UTF8.self)
+    }
+    return String(decoding: data, as: UTF8.self)
+}

@@ -83,6 +83,7 @@ import Testing
         // The outputs say who made what, and validate.
         let narrated = try JSONValue.parse(Data(contentsOf: out.appendingPathComponent("narrated.recap.json")))
         #expect(Self.outputSchema.violations(of: narrated).map(\.description) == [])
+        #expect(try independentSchemaViolations([out.appendingPathComponent("narrated.recap.json"), out.appendingPathComponent("music.recap.json")]) == "")
         #expect(narrated["transcript"]?["source"]?.stringValue == "engine")
         #expect(narrated["transcript"]?["model"]?.stringValue == "gemma-3n-standin")
         #expect((narrated["transcript"]?["heard"]?.arrayValue ?? []).count == 1)
@@ -130,8 +131,8 @@ import Testing
         let run = try await RecapProcess.run(args(input, out, failing), env: ["RECAP_API_KEY": Self.key])
         failing.stop()
         #expect(run.status == 2, "HTTP 500 on every request is a failure, not a success: \(run.stderr)")
-        #expect(run.stderr.contains("HTTP 500"))
-        #expect(run.stderr.contains("[redacted]"), "the echoed header is shown masked: \(run.stderr)")
+        #expect(run.stderr.contains("HTTP 500") && run.stderr.contains("upstream failed"), "a short reason is kept: \(run.stderr)")
+        #expect(!run.stderr.contains("request_headers"), "the raw error body is not printed: \(run.stderr)")
         #expect(!run.stdout.contains(Self.key) && !run.stderr.contains(Self.key))
         #expect(everythingUnder(out).range(of: Data(Self.key.utf8)) == nil, "the key reached the store or outputs")
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("narrated.recap.json").path))
@@ -145,5 +146,38 @@ import Testing
         let second = try await RecapProcess.run(args(input, out, fixed), env: ["RECAP_API_KEY": Self.key])
         #expect(second.summary?["succeeded"]?.doubleValue == 1, "stdout: \(second.stdout) stderr: \(second.stderr)")
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("narrated.recap.json").path))
+    }
+
+    @Test func aRefusedKeyStopsTheRunAtOnceWithExitOne() async throws {
+        let root = try tempDir("recap-wire-401")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try StandInServer(mode: "refuse-key", folder: root)
+        defer { server.stop() }
+        let input = root.appendingPathComponent("in"), out = root.appendingPathComponent("out")
+        try RecapProcess.inputs(["narrated.mp4", "music.mp4"], into: input)
+        let run = try await RecapProcess.run(args(input, out, server), env: ["RECAP_API_KEY": Self.key])
+        #expect(run.status == 1, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("API key was refused"))
+        #expect(!run.stderr.contains(Self.key) && !run.stdout.contains(Self.key))
+        #expect(try server.chats().isEmpty, "no file was tried once the key was refused")
+    }
+
+    @Test func aTricklingBodyIsCutOffAtTheTimeoutAndAHugeOneIsRefused() async throws {
+        let root = try tempDir("recap-wire-slow")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let input = root.appendingPathComponent("in")
+        try RecapProcess.inputs(["silent-video.mp4"], into: input)
+        // One byte a second for two minutes: without a deadline on the body, the run would wait for all of it.
+        let slow = try StandInServer(mode: "trickle", folder: root)
+        let cut = try await RecapProcess.run(args(input, root.appendingPathComponent("out1"), slow, ["--timeout", "3"]))
+        slow.stop()
+        #expect(cut.status == 3, "stderr: \(cut.stderr)")
+        #expect(cut.stderr.contains("within 3 s"), "stderr: \(cut.stderr)")
+
+        let huge = try StandInServer(mode: "huge", folder: root)
+        defer { huge.stop() }
+        let big = try await RecapProcess.run(args(input, root.appendingPathComponent("out2"), huge))
+        #expect(big.status == 2, "stderr: \(big.stderr)")
+        #expect(big.stderr.contains("larger than 16 MB"), "stderr: \(big.stderr)")
     }
 }

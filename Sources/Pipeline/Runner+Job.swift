@@ -1,0 +1,155 @@
+import Foundation
+import Engine
+import Media
+import Store
+
+// One job's way through the stages: the decoding side (claim, probe, frames and audio side by side, hear)
+// hands a `Prepared` job over a bounded channel to the engine side (see, summarize, write, complete).
+extension Runner {
+    // MARK: - Decoding side
+
+    func prepare(_ t: JobTicket, tally: Tally) async -> Prepared? {
+        let claimed: ClaimedJob
+        do {
+            guard let c = try store.claim(jobID: t.jobID, owner: config.owner, leaseDuration: config.leaseSeconds) else {
+                if let job = try? store.job(t.jobID), job.state == .failed {
+                    // An earlier attempt failed and its retry backoff has not elapsed yet.
+                    let when = ISO8601DateFormatter().string(from: job.notBefore)
+                    await record(failure: .init(path: t.file.relativePath, stage: nil,
+                                                reason: "\(job.lastError ?? "failed earlier"); next retry after \(when)"), job: t.jobID, tally: tally)
+                    return nil
+                }
+                await tally.update { $0.busyElsewhere += 1 }
+                await progress.finished(job: t.jobID, file: t.file.relativePath, ok: true, mediaSeconds: 0, note: "(busy in another run)")
+                return nil
+            }
+            claimed = c
+        } catch {
+            await record(failure: .init(path: t.file.relativePath, stage: nil, reason: "could not claim the job: \(error)"), job: t.jobID, tally: tally)
+            return nil
+        }
+        let lease = claimed.lease
+        let heartbeat = Task { [store] in
+            var current = lease
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(lease.duration / 3 * 1e9))
+                if Task.isCancelled { break }
+                guard let next = try? store.heartbeat(current) else { break }
+                current = next
+            }
+        }
+        let work = config.workRoot.appendingPathComponent("\(t.jobID)", isDirectory: true)
+        var p = Prepared(lease: lease, jobID: t.jobID, file: t.file, fingerprint: claimed.job.fingerprint,
+                         checkpoints: claimed.checkpoints, probe: RecapOutput.Probe(container: "", durationSeconds: 0, hasVideo: false, hasAudio: false),
+                         frames: FrameSet(frames: [], sceneCuts: [], contactSheet: nil), transcript: nil, warnings: [], timings: [:],
+                         workDir: work, heartbeat: heartbeat)
+        do {
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            let url = t.file.url
+            p.probe = try await stage(.probe, &p) { try await self.media.probe(url) }
+            await progress.media(seconds: p.probe.durationSeconds)
+            let probe = p.probe
+            let ctx = StageContext(jobID: p.jobID, lease: p.lease, checkpoints: p.checkpoints, file: p.file.relativePath)
+            // Frames (decode, scene detection, OCR) and audio → transcription share nothing: run them side by
+            // side so the second core is busy while whisper or the scene detector works.
+            async let framesDone: (FrameSet, Double) = runStage(.frames, ctx, valid: { (f: FrameSet) in
+                f.frames.allSatisfy { FileManager.default.fileExists(atPath: work.appendingPathComponent($0.file).path) }
+            }) {
+                guard probe.hasVideo, self.spec.has(.frames) else { return FrameSet(frames: [], sceneCuts: [], contactSheet: nil) }
+                return try await self.media.sampleFrames(url, settings: self.spec.frames, probe: probe, into: work.appendingPathComponent("frames"))
+                    .relativized(to: work)
+            }
+            let hearing = self.hearing
+            let wantsAudio = probe.hasAudio && spec.has(.audio) && hearing != nil
+            let (audio, audioSeconds): (AudioSet, Double) = try await runStage(.audio, ctx, valid: { (a: AudioSet) in
+                (a.clips ?? []).allSatisfy { FileManager.default.fileExists(atPath: work.appendingPathComponent($0.file).path) }
+            }) {
+                guard wantsAudio else { return AudioSet(clips: nil) }
+                let clips = try await self.media.extractAudio(url, clipSeconds: self.spec.audio.clipSeconds, into: work.appendingPathComponent("audio"))
+                return AudioSet(clips: clips?.map { var c = $0; c.file = Self.relative($0.file, to: work); return c })
+            }
+            let counter = counter(for: p.jobID)
+            let (heard, transcribeSeconds): (HeardAudio, Double) = try await runStage(.transcribe, ctx) {
+                guard let clips = audio.clips, let hearing else { return HeardAudio(transcript: nil, warnings: []) }
+                return try await hearing.run(clips, work: work, counter: counter)
+            }
+            let (frames, framesSeconds) = try await framesDone
+            p.frames = frames
+            p.timings["frames"] = framesSeconds
+            p.timings["audio"] = audioSeconds
+            p.timings["transcribe"] = transcribeSeconds
+            p.transcript = heard.transcript
+            p.warnings += heard.warnings
+            return p
+        } catch {
+            if await stopIfEngineGone(p, error, tally: tally) { return nil }
+            await fail(p, error, tally: tally)
+            return nil
+        }
+    }
+
+    static func relative(_ path: String, to work: URL) -> String {
+        let w = work.standardizedFileURL.path + "/"
+        return path.hasPrefix(w) ? String(path.dropFirst(w.count)) : path
+    }
+
+    // MARK: - Engine side
+
+    /// Returns true when the engine turned out to be unavailable (the run stops).
+    func finish(_ prepared: Prepared, tally: Tally) async -> Bool {
+        var p = prepared
+        let snapshot = prepared
+        do {
+            let seen: SeenScenes = try await stage(.visual, &p) {
+                try await SeeStage(engine: self.engine, describe: self.spec.has(.visual))
+                    .run(snapshot.frames, duration: snapshot.probe.durationSeconds, work: snapshot.workDir, counter: self.counter(for: snapshot.jobID))
+            }
+            let scenes = seen.scenes
+            let evidence = Evidence(fileName: p.file.url.lastPathComponent, probe: p.probe,
+                                    segments: p.transcript?.segments ?? [], scenes: scenes)
+            let summary: SummaryCheckpoint = try await stage(.summarize, &p) {
+                let o = try await Summarizer(spec: self.spec, engine: self.engine).run(evidence, counter: self.counter(for: snapshot.jobID))
+                return SummaryCheckpoint(results: o.results, extract: o.extract, grounding: o.grounding,
+                                         provenance: o.provenance, warnings: o.warnings, chunks: o.chunks)
+            }
+            let result = JobResult(file: p.file, fingerprint: p.fingerprint, probe: p.probe, frames: p.frames,
+                                   transcript: p.transcript, scenes: scenes, summary: summary,
+                                   warnings: p.warnings + seen.warnings, timings: p.timings, workDir: p.workDir)
+            let writer = WriteStage(spec: spec, out: config.out, engine: engine.description, identity: identity.engine, ocrModel: media.ocrModel)
+            let written: [String] = try await stage(.write, &p) { try writer.write(result) }
+            try store.replaceSearchEntries(p.lease, path: p.file.url.path, entries: writer.searchEntries(result))
+            try store.complete(p.lease, result: JSONValue.array(written.map { .string($0) }).data())
+            p.heartbeat.cancel()
+            try? FileManager.default.removeItem(at: p.workDir)
+            let calls = (try? store.engineCalls(jobID: p.jobID).values.reduce(0, +)) ?? 0
+            let timings = p.timings
+            let callsNow = counters.take(p.jobID)
+            let seconds = p.probe.durationSeconds
+            await tally.update {
+                $0.succeeded += 1; $0.processed += 1; $0.outputs += written; $0.mediaSeconds += seconds
+                $0.engineCalls += callsNow
+                for (k, v) in timings { $0.stageSeconds[k, default: 0] += v }
+            }
+            await progress.finished(job: p.jobID, file: p.file.relativePath, ok: true, mediaSeconds: p.probe.durationSeconds,
+                                    note: "(\(calls) engine call\(calls == 1 ? "" : "s") in all)")
+            return false
+        } catch {
+            if await stopIfEngineGone(p, error, tally: tally) { return true }
+            await fail(p, error, tally: tally)
+            return false
+        }
+    }
+
+    /// The engine is gone or refuses us: the job is given back untouched (its checkpoints stay), and the run
+    /// stops with the engine's exit code.
+    func stopIfEngineGone(_ p: Prepared, _ error: any Error, tally: Tally) async -> Bool {
+        guard let gone = (error as? StageFailure)?.underlying as? EngineUnavailable else { return false }
+        await abandon(p)
+        await tally.update {
+            if $0.engineUnavailable == nil { $0.engineUnavailable = gone.message; $0.engineExitCode = gone.exitCode }
+        }
+        return true
+    }
+
+    func counter(for job: Int64) -> EngineCallCounter { counters.counter(job) }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+@testable import Media
+
+/// A file with a few damaged packets decodes past them, as the ffmpeg CLI does, instead of failing whole.
+@Suite("Damaged packets")
+struct DamageTests {
+    /// narrated.mp4 with three 3 KB stretches of its media data overwritten (deterministic bytes).
+    static func damaged(in tmp: TempDir) throws -> URL {
+        var d = [UInt8](try Data(contentsOf: Samples.url("narrated.mp4")))
+        var x: UInt32 = 12345
+        for offset in [90_000, 150_000, 210_000] {
+            for i in offset..<(offset + 3000) { x = x &* 1_103_515_245 &+ 12345; d[i] = UInt8(truncatingIfNeeded: x >> 16) }
+        }
+        let u = tmp.file("damaged.mp4")
+        try Data(d).write(to: u)
+        return u
+    }
+
+    @Test func audioAndFramesGoOnPastDamage() throws {
+        let tmp = try TempDir()
+        let url = try Self.damaged(in: tmp)
+        // Audio: the whole 30 s, not a failure at the first bad packet.
+        let audio = try #require(try AudioStream.readAll(url: url))
+        #expect(abs(audio.duration - 30) < 1, "\(audio.duration) s")
+        // Frames: one every 3 s across the whole file.
+        let frames = try FrameSampler.sample(url: url, strategy: .every(seconds: 3))
+        #expect(frames.frames.count == 10)
+        #expect((frames.frames.last?.time ?? 0) >= 27)
+    }
+}
