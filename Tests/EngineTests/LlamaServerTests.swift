@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Engine
 
@@ -132,13 +133,26 @@ let summarySchemaSmall: JSONValue = [
         let firstPID = try #require(await supervisor.pid)
         let engine = OpenAIEngine(configuration: OpenAIConfiguration(
             baseURL: url, preset: .llamaServer, apiKey: nil, maxRetries: 0, serverName: "the local llama-server"))
-        let inFlight = Task {
-            try await engine.generate(EngineRequest(parts: [.text("Write a very long story about rivers.")],
-                                                    schema: nil, maxTokens: 3000, temperature: 1))
+        // The request must still be in flight when the server dies. The schema (which the llama-server preset
+        // always sends) asks for a story of 2,000 characters or more, so the answer takes several seconds; should
+        // one still end within the first second, that attempt proves nothing and is made again (3 tries at most).
+        let story: JSONValue = ["type": "object", "required": ["story"],
+                                "properties": ["story": ["type": "string", "minLength": 2000]]]
+        var inFlight: Task<EngineResponse, any Error>? = nil
+        for seed in [42, 7, 1234] {
+            let ended = Mutex(false)
+            let attempt = Task {
+                defer { ended.withLock { $0 = true } }
+                return try await engine.generate(EngineRequest(parts: [.text("Write a very long story about rivers.")],
+                                                               schema: story, maxTokens: 3000, temperature: 1, seed: seed))
+            }
+            try await Task.sleep(for: .seconds(1))
+            let early = ended.withLock { $0 }
+            if !early { inFlight = attempt; break }
         }
-        try await Task.sleep(for: .seconds(1))
+        let request = try #require(inFlight, "three stories in a row ended within a second")
         kill(firstPID, SIGKILL)
-        let outcome = try await Fixtures.within(60) { await inFlight.result }
+        let outcome = try await Fixtures.within(60) { await request.result }
         do {
             _ = try outcome.get()
             Issue.record("a request to a killed server succeeded")
