@@ -11,7 +11,7 @@ export RECAP_PIPELINES="$repo/pipelines"
 tmp="$(mktemp -d)"
 python3 "$repo/scripts/standin-openai.py" "$tmp/requests.jsonl" > "$tmp/port" &
 server=$!
-trap 'kill -9 $server 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill -9 $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 port="$(head -1 "$tmp/port")"
 
