@@ -31,4 +31,20 @@ public struct JobKey: Sendable, Equatable {
         JobIdentity(pipeline: spec.name, pipelineVersion: "\(spec.version)#\(pipelineDigest)",
                     engine: engine.identity + (transcripts.map { "|transcripts=\($0)" } ?? ""))
     }
+
+    /// The key releases before this one gave the same work (transcripts by whisper): a hash of Swift's
+    /// reflection text of the pipeline's structs, and `+whisper:<model>` after the engine. Used once per run to
+    /// adopt such jobs (`JobStore.adopt`), so that upgrading does not redo a finished archive. Nothing else
+    /// reads it; it can go once stores made before this release are gone.
+    public static func legacyIdentity(spec s: PipelineSpec, engine: EngineDescription, whisperModel: String?) -> JobIdentity {
+        let text = [s.name, "\(s.version)", s.stages.map(\.rawValue).joined(separator: ","),
+                    "\(s.frames)", "\(s.audio)", s.mapPrompt.map { "\($0)" } ?? "", "\(s.reducePrompt)",
+                    s.resultSchema.jsonString(), s.limits.map { "\($0)" }.joined(separator: ";"), s.files.map(\.rawValue).joined(separator: ",")]
+            .joined(separator: "\u{1}")
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        var engineID = engine.identity
+        if let whisperModel, s.audio.enabled { engineID += "+whisper:\(whisperModel)" }
+        return JobIdentity(pipeline: s.name, pipelineVersion: "\(s.version)#\(String(h, radix: 16))", engine: engineID)
+    }
 }

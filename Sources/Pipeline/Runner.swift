@@ -102,6 +102,12 @@ public final class Runner: Sendable {
         let runID = try? store.beginRun(command: CommandLine.arguments.joined(separator: " "))
         sweepWorkFolders()
         let id = identity
+        // Jobs an earlier release made for the same work keep counting as done (see `JobKey.legacyIdentity`).
+        if case .whisper(let speech)? = hearing?.by {
+            _ = try? store.adopt(JobKey.legacyIdentity(spec: spec, engine: engine.description, whisperModel: speech.modelName), as: id)
+        } else if hearing == nil {
+            _ = try? store.adopt(JobKey.legacyIdentity(spec: spec, engine: engine.description, whisperModel: nil), as: id)
+        }
         let report: RescanReport
         do {
             report = try store.rescan(found.files.map(\.url), identity: id)

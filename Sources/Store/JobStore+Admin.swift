@@ -28,6 +28,26 @@ extension JobStore {
         try write { db in try db.execute(sql: "DELETE FROM files WHERE path = ?", arguments: [path]) }
     }
 
+    /// Re-labels the jobs made under `old` (an earlier release's key for the same work) as `new`, so a
+    /// finished file stays finished across the upgrade. A job whose content already has one under `new` keeps
+    /// the old label. Returns how many were adopted; 0 (and no write) on every later run.
+    @discardableResult
+    public func adopt(_ old: JobIdentity, as new: JobIdentity) throws -> Int {
+        guard old != new else { return 0 }
+        let any = try read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM jobs WHERE pipeline = ? AND pipelineVersion = ? AND engine = ?)",
+                              arguments: [old.pipeline, old.pipelineVersion, old.engine]) ?? false
+        }
+        guard any else { return 0 }
+        return try write { db in
+            try db.execute(sql: """
+                UPDATE OR IGNORE jobs SET pipeline = ?, pipelineVersion = ?, engine = ?
+                WHERE pipeline = ? AND pipelineVersion = ? AND engine = ?
+                """, arguments: [new.pipeline, new.pipelineVersion, new.engine, old.pipeline, old.pipelineVersion, old.engine])
+            return db.changesCount
+        }
+    }
+
     /// Jobs, newest activity first, optionally in one state.
     public func jobs(state: JobState? = nil, limit: Int = 100) throws -> [Job] {
         try read { db in

@@ -185,4 +185,21 @@ import Testing
         #expect(JobKey(spec: try PipelineSpec.parse(yaml: edited, source: "c.yaml"), engine: engine, transcripts: "engine").identity != key)
         #expect(JobKey(spec: try PipelineSpec.parse(yaml: yaml, source: "d.yaml"), engine: engine, transcripts: "whisper:base").identity != key)
     }
+
+    @Test func jobsOfTheReleaseBeforeAreAdoptedNotRedone() async throws {
+        let dir = try tempDir()
+        let input = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: input, withIntermediateDirectories: true)
+        try Data("a".utf8).write(to: input.appendingPathComponent("a.mp4"))
+        let engine = FakeEngine { Self.summary($0) }
+        let (r, store) = try runner(dir, engine: engine, media: FakeMedia())
+        _ = await r.run(Discovery().discover([input]))
+        // As the store of the release before would hold it: the same job under the old key.
+        let legacy = JobKey.legacyIdentity(spec: r.spec, engine: engine.description, whisperModel: "fake-whisper")
+        #expect(legacy.pipelineVersion != r.identity.pipelineVersion)
+        #expect(try store.adopt(r.identity, as: legacy) == 1)
+        let s = await r.run(Discovery().discover([input]))
+        #expect(s.unchanged == 1 && s.succeeded == 0 && engine.calls.count == 1, "\(s)")
+        #expect(try store.adopt(legacy, as: r.identity) == 0, "adopted once, nothing left under the old key")
+    }
 }
