@@ -116,7 +116,7 @@ public enum FrameSampler {
             guard n > 0 else { throw MediaError.invalidRequest("--count needs at least 1 frame") }
             let reader = try VideoReader(path: path, keyframesOnly: false)
             guard let duration = reader.duration else {
-                throw MediaError.invalidRequest("\(path): the duration is unknown, so frames cannot be spaced evenly; use --every or --scenes")
+                throw MediaError.invalidRequest("\(path): the duration is unknown, so frames cannot be spaced evenly; sample by interval or by scene instead (recap frames --every or --scenes; in a pipeline, frames.strategy: interval or scenes)")
             }
             let targets = (0..<n).map { (Double($0) + 0.5) * duration / Double(n) }
             try exact(reader: reader, targets: targets, openEnded: nil, maker: &maker, each: each)

@@ -202,4 +202,24 @@ import Testing
         #expect(s.unchanged == 1 && s.succeeded == 0 && engine.calls.count == 1, "\(s)")
         #expect(try store.adopt(legacy, as: r.identity) == 0, "adopted once, nothing left under the old key")
     }
+
+    @Test func inputsThatCannotBeReadFailTheRunEvenForRoot() async throws {
+        // A FIFO and a broken link are unreadable for root too (a chmod 000 file is not), so this holds in CI.
+        let dir = try tempDir()
+        let input = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: input.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try Data("a".utf8).write(to: input.appendingPathComponent("a.mp4"))
+        #expect(mkfifo(input.appendingPathComponent("pipe.mp4").path, 0o644) == 0)
+        try FileManager.default.createSymbolicLink(at: input.appendingPathComponent("gone.mp4"), withDestinationURL: input.appendingPathComponent("nowhere.mp4"))
+        try FileManager.default.createSymbolicLink(at: input.appendingPathComponent("sub/loop"), withDestinationURL: input)
+        let engine = FakeEngine { Self.summary($0) }
+        let (r, _) = try runner(dir, engine: engine, media: FakeMedia())
+        let s = await r.run(Discovery().discover([input]))
+        #expect(s.succeeded == 1 && s.exitCode == 2, "\(s)")
+        let failed = s.failures.map { URL(fileURLWithPath: $0.path).lastPathComponent }.sorted()
+        #expect(failed == ["gone.mp4", "pipe.mp4"], "\(s.failures)")
+        #expect(s.failures.allSatisfy { !$0.reason.isEmpty })
+        // A symlink loop is only a repeat of what was walked already: noted, not a failure.
+        #expect(s.discoveryIssues.contains { $0.contains("loop") })
+    }
 }
