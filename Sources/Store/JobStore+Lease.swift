@@ -60,9 +60,15 @@ extension JobStore {
             case .queued, .failed:
                 guard job.notBefore.timeIntervalSince1970 <= now else { return nil }
             case .running:
-                guard let expiry = job.leaseExpiresAt, expiry.timeIntervalSince1970 <= now else { return nil }
+                // A lease runs out after its time, or at once when its owner is a process of this host that is
+                // gone (killed, crashed, or stopped by a full disk before it could give the job back).
+                let expired = job.leaseExpiresAt.map { $0.timeIntervalSince1970 <= now } ?? true
+                let ownerGone = job.leaseOwner.map(Self.ownerHasStopped) ?? false
+                guard expired || ownerGone else { return nil }
                 let stage = try nextStage(db, jobID: job.id)
-                let message = "lease of \(job.leaseOwner ?? "?") expired; the process probably crashed or was killed"
+                let message = expired
+                    ? "lease of \(job.leaseOwner ?? "?") expired; the process probably crashed or was killed"
+                    : "left by \(job.leaseOwner ?? "?"), a run on this host that stopped without giving it back"
                 try closeOpenAttempts(db, jobID: job.id, now: now, outcome: .expired, stage: stage, message: message)
                 if job.attempts >= job.maxAttempts {
                     try db.execute(
@@ -265,5 +271,18 @@ extension JobStore {
     func nextStage(_ db: Database, jobID: Int64) throws -> Stage? {
         let done = Set(try String.fetchAll(db, sql: "SELECT stage FROM stages WHERE jobId = ?", arguments: [jobID]))
         return Stage.standard.first { !done.contains($0.rawValue) }
+    }
+}
+
+extension JobStore {
+    /// Whether `owner` (``makeOwner(_:)``: `label@host:pid:nonce`) names a process of this host that no longer
+    /// exists. Owners on other hosts, and live processes (even another program that reused the pid), are
+    /// not judged: their leases run out by time.
+    static func ownerHasStopped(_ owner: String) -> Bool {
+        guard let at = owner.lastIndex(of: "@") else { return false }
+        let parts = owner[owner.index(after: at)...].split(separator: ":")
+        guard parts.count >= 3, String(parts[parts.count - 3]) == hostName(), let pid = Int32(parts[parts.count - 2]),
+              pid > 0, pid != getpid() else { return false }
+        return kill(pid, 0) == -1 && errno == ESRCH
     }
 }

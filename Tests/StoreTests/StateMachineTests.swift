@@ -254,6 +254,28 @@ import Testing
         #expect(try store.claim(jobID: s, owner: "v") == nil)  // already leased
     }
 
+    @Test func aLeaseLeftByAStoppedRunOnThisHostIsTakenOverAtOnce() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let store = try makeStore(dir, lease: 3600)
+        // A process of this host that has exited: its pid is free.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let dead = "recap@\(hostName()):\(gone.processIdentifier):abc"
+        let a = try store.enqueue(request(1)).jobID
+        let b = try store.enqueue(request(2)).jobID
+        #expect(try store.claim(jobID: a, owner: dead) != nil)
+        #expect(try store.claim(jobID: b, owner: "recap@another-host:\(gone.processIdentifier):abc") != nil)
+        // Its lease has an hour left, but nobody holds it any more: the next run takes it, and says why.
+        let taken = try #require(try store.claim(jobID: a, owner: "w"))
+        #expect(taken.job.attempts == 2)
+        #expect(try store.attempts(jobID: a).first?.message?.contains("stopped without giving it back") == true)
+        // Another host's lease, or a live process's, runs out by time only.
+        #expect(try store.claim(jobID: b, owner: "w") == nil)
+        #expect(JobStore.ownerHasStopped(JobStore.makeOwner()) == false)
+    }
+
     @Test func engineCallsAreCountedPerJobAndStage() throws {
         let dir = try TempDir(); defer { dir.remove() }
         let store = try makeStore(dir)
