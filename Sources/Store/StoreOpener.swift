@@ -64,9 +64,19 @@ struct StoreOpener {
         }
         let header = (try? handle.read(upToCount: 100)) ?? Data()
         try? handle.close()
-        if header.isEmpty { return }  // an empty file: a store is created in it
+        if header.isEmpty {
+            // An empty file: `recap run` creates a store in it; a command that only reads leaves it alone.
+            if options.create { return }
+            throw StoreError.notAStore(path: path, detail: "it is an empty file, not a store yet (`recap run` creates one)")
+        }
         guard header.count == 100, header.prefix(16) == Data("SQLite format 3\0".utf8) else {
             throw StoreError.notAStore(path: path, detail: "it is not an SQLite database")
+        }
+        // Another program's database is told apart by the header's application id (bytes 68–71), before SQLite
+        // opens it: opening a WAL-mode database, even read-only, creates -wal and -shm files beside it.
+        let appID = header[68..<72].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        if appID != 0 && Int32(bitPattern: appID) != Schema.applicationID {
+            throw StoreError.notAStore(path: path, detail: "an SQLite database of another program (application id \(String(appID, radix: 16)))")
         }
 
         var config = Configuration()
