@@ -157,13 +157,27 @@ struct StoreOpener {
         case .SQLITE_CANTOPEN:
             return .readOnly(path: path, detail: "SQLite cannot open it or its -wal/-shm files (\(detail))")
         case .SQLITE_FULL:
-            return .database(path: path, detail: "the disk is full")
+            return .database(path: path, detail: diskFull(path) ?? "the disk is full")
+        case .SQLITE_IOERR:
+            // SQLite says "disk I/O error" for a write that found no space: say which, when that is it.
+            return .database(path: path, detail: diskFull(path) ?? detail)
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return .busy(path: path, waited: 0)
         default:
             return .database(path: path, detail: detail)
         }
     }
+}
+
+/// "the disk holding FOLDER is full (12 KB free) …" when the store's folder has under 8 MB free, else nil.
+/// A store's writes need a few MB at most (its -wal file grows by up to 4 MB between checkpoints).
+func diskFull(_ path: String) -> String? {
+    let folder = (path as NSString).deletingLastPathComponent
+    var fs = statvfs()
+    guard statvfs(folder, &fs) == 0 else { return nil }
+    let free = UInt64(fs.f_bavail) * UInt64(fs.f_frsize)
+    guard free < 8 << 20 else { return nil }
+    return "the disk holding \(folder) is full (\(free >> 10) KB free); free at least 8 MB there (the store's -wal file grows by up to 4 MB), then run again: finished stages are kept"
 }
 
 /// An exclusive `flock` on a folder, held while a store is created or migrated.
