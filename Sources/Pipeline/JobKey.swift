@@ -41,10 +41,8 @@ public struct JobKey: Sendable, Equatable {
                     "\(s.frames)", "\(s.audio)", s.mapPrompt.map { "\($0)" } ?? "", "\(s.reducePrompt)",
                     s.resultSchema.jsonString(), s.limits.map { "\($0)" }.joined(separator: ";"), s.files.map(\.rawValue).joined(separator: ",")]
             .joined(separator: "\u{1}")
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
         var engineID = engine.identity
         if let whisperModel, s.audio.enabled { engineID += "+whisper:\(whisperModel)" }
-        return JobIdentity(pipeline: s.name, pipelineVersion: "\(s.version)#\(String(h, radix: 16))", engine: engineID)
+        return JobIdentity(pipeline: s.name, pipelineVersion: "\(s.version)#\(fnv1a(text))", engine: engineID)
     }
 }

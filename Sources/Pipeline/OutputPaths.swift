@@ -21,7 +21,7 @@ public struct OutputPaths: Sendable {
             let withExtension = Dictionary(grouping: paths) { Self.sanitize(Self.lastComponent($0)) }
             for (name, same) in withExtension {
                 for p in same {
-                    out.bases[p] = same.count == 1 ? name : name + "~" + String(Self.hash(p).prefix(8))
+                    out.bases[p] = same.count == 1 ? name : name + "~" + String(fnv1a(p).prefix(8))
                 }
             }
         }
@@ -32,12 +32,6 @@ public struct OutputPaths: Sendable {
         relativePath.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? relativePath
     }
 
-    /// FNV-1a, hex: a stable tie-break, not a security measure.
-    static func hash(_ s: String) -> String {
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        return String(h, radix: 16)
-    }
 
     public enum PathError: Error, CustomStringConvertible {
         case escapes(String)
@@ -113,4 +107,12 @@ public struct OutputPaths: Sendable {
         if keepRootName, f != r { rel = root.lastPathComponent + "/" + rel }
         return rel
     }
+}
+
+/// FNV-1a of the UTF-8 bytes, in hex: a stable, cheap name hash (output-name tie-breaks, the legacy job key),
+/// not a security measure.
+func fnv1a(_ s: String) -> String {
+    var h: UInt64 = 0xcbf29ce484222325
+    for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+    return String(h, radix: 16)
 }

@@ -103,10 +103,8 @@ public final class Runner: Sendable {
         sweepWorkFolders()
         let id = identity
         // Jobs an earlier release made for the same work keep counting as done (see `JobKey.legacyIdentity`).
-        if case .whisper(let speech)? = hearing?.by {
-            _ = try? store.adopt(JobKey.legacyIdentity(spec: spec, engine: engine.description, whisperModel: speech.modelName), as: id)
-        } else if hearing == nil {
-            _ = try? store.adopt(JobKey.legacyIdentity(spec: spec, engine: engine.description, whisperModel: nil), as: id)
+        if config.transcripts == .whisper || hearing == nil {
+            _ = try? store.adopt(JobKey.legacyIdentity(spec: spec, engine: engine.description, whisperModel: speech?.modelName), as: id)
         }
         let report: RescanReport
         do {

@@ -177,11 +177,15 @@ struct EngineHearing: Sendable {
             if end <= start { end = seconds }
             segments.append(.init(start: round3(clipStart + start), end: round3(clipStart + end), text: text))
         }
-        let sounds = (json["sounds"]?.arrayValue ?? []).compactMap { $0.stringValue?.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && AnswerCheck.problem($0, instructions: instructions) == nil }
+        var sounds: [String] = []
+        for s in json["sounds"]?.arrayValue ?? [] {
+            guard let name = s.stringValue?.trimmingCharacters(in: .whitespaces), !name.isEmpty, !sounds.contains(name),
+                  AnswerCheck.problem(name, instructions: instructions) == nil else { continue }
+            sounds.append(name)
+        }
         let tone = (json["tone"]?.stringValue ?? "").trimmingCharacters(in: .whitespaces)
         let code = (json["language"]?.stringValue ?? "").trimmingCharacters(in: .whitespaces).lowercased()
-        let heard = RecapOutput.Heard(start: round3(clipStart), end: round3(clipStart + seconds), sounds: Array(NSOrderedSet(array: sounds).compactMap { $0 as? String }),
+        let heard = RecapOutput.Heard(start: round3(clipStart), end: round3(clipStart + seconds), sounds: sounds,
                                       music: json["music"]?.boolValue ?? false, tone: segments.isEmpty ? "" : tone)
         return Parsed(segments: segments, heard: heard, language: code.isEmpty ? nil : code, problem: problem)
     }
