@@ -34,7 +34,7 @@ public enum MediaProbe {
             path: url.path,
             container: String(cString: fmt.name),
             containerLongName: fmt.long_name.map { String(cString: $0) } ?? String(cString: fmt.name),
-            duration: input.duration,
+            duration: checkedDuration(input.duration, streams: streams),
             bitRate: br > 0 ? Int(br) : nil,
             size: input.fileSize,
             streams: streams,
@@ -42,6 +42,14 @@ public enum MediaProbe {
             title: tags["title"],
             creationTime: tags["creation_time"],
             chapters: chapters)
+    }
+
+    /// The container's duration, unless it claims far more than its streams hold (a damaged or forged header:
+    /// 4,294,967 s was seen on a 6-second file); then the longest stream's. Frame spacing and progress rest on it.
+    static func checkedDuration(_ declared: Double?, streams: [StreamInfo]) -> Double? {
+        let held = streams.filter { $0.type == .video || $0.type == .audio }.compactMap(\.duration).max()
+        guard let declared, let held, declared > 2 * held + 1 else { return declared ?? held }
+        return held
     }
 
     static func streamInfo(_ st: UnsafeMutablePointer<AVStream>, index: Int) -> StreamInfo {

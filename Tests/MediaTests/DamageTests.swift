@@ -28,4 +28,17 @@ struct DamageTests {
         #expect(frames.frames.count == 10)
         #expect((frames.frames.last?.time ?? 0) >= 27)
     }
+
+    @Test func aDeclaredDurationFarBeyondTheStreamsIsNotTrusted() throws {
+        // silent-video.mp4 (6 s) with its movie header claiming 4,294,967 s, as a damaged or forged file did.
+        let tmp = try TempDir()
+        var d = [UInt8](try Data(contentsOf: Samples.url("silent-video.mp4")))
+        let mvhd = try #require((0..<(d.count - 4)).first { d[$0..<($0 + 4)] == [0x6D, 0x76, 0x68, 0x64] })
+        #expect(d[mvhd + 4] == 0)  // version 0: 32-bit fields
+        for (i, b) in [UInt8](arrayLiteral: 0xFF, 0xFF, 0xFF, 0xF0).enumerated() { d[mvhd + 20 + i] = b }
+        let url = tmp.file("forged.mp4")
+        try Data(d).write(to: url)
+        let info = try MediaProbe.probe(url: url)
+        #expect(abs((info.duration ?? 0) - 6) < 0.5, "\(String(describing: info.duration))")
+    }
 }
