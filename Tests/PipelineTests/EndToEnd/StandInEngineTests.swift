@@ -180,4 +180,55 @@ import Testing
         #expect(big.status == 2, "stderr: \(big.stderr)")
         #expect(big.stderr.contains("larger than 16 MB"), "stderr: \(big.stderr)")
     }
+
+    @Test func ctrlCWhileTheEngineWorksGivesTheJobBackAndTheNextRunFinishesIt() async throws {
+        let root = try tempDir("recap-wire-sigint")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let input = root.appendingPathComponent("in"), out = root.appendingPathComponent("out")
+        try RecapProcess.inputs(["narrated.mp4"], into: input)
+        let slow = try StandInServer(mode: "trickle", folder: root)
+        let (p, stdout, stderr) = try RecapProcess.start(args(input, out, slow, ["--timeout", "300"]))
+        // Wait until a request is in flight at the engine (the stand-in then answers one byte a second).
+        var waited = 0
+        while try slow.chats().isEmpty && waited < 600 { try await Task.sleep(for: .milliseconds(100)); waited += 1 }
+        #expect(try !slow.chats().isEmpty, "no request reached the engine")
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        let err = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        _ = stdout.fileHandleForReading.readDataToEndOfFile()
+        slow.stop()
+        #expect(p.terminationStatus == 130, "stderr: \(err)")
+        // The job was given back with its finished stages, not left running under a dead lease.
+        let store = try JobStore(url: out.appendingPathComponent(".recap/store.sqlite"), options: .init(create: false))
+        let jobs = try store.jobs()
+        #expect(jobs.count == 1 && jobs.allSatisfy { $0.state == .queued }, "\(jobs.map(\.state))")
+        #expect(try store.checkpoints(jobID: try #require(jobs.first).id)[.probe] != nil)
+        try store.close()
+
+        let ok = try StandInServer(folder: root)
+        defer { ok.stop() }
+        let again = try await RecapProcess.run(args(input, out, ok))
+        #expect(again.status == 0 && again.summary?["succeeded"]?.doubleValue == 1, "stderr: \(again.stderr)")
+    }
+
+    @Test func twoRunsOnOneStoreDoEachFileOnce() async throws {
+        let root = try tempDir("recap-wire-two")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try StandInServer(folder: root)
+        defer { server.stop() }
+        let input = root.appendingPathComponent("in"), out = root.appendingPathComponent("out")
+        let names = ["narrated.mp4", "music.mp4", "audio-only.m4a", "portrait.mp4", "silent-video.mp4", "vfr.mp4"]
+        try RecapProcess.inputs(names, into: input)
+        let argv = args(input, out, server)
+        async let first = RecapProcess.run(argv)
+        async let second = RecapProcess.run(argv)
+        let (a, b) = try await (first, second)
+        #expect(a.status == 0 && b.status == 0, "stderr: \(a.stderr) \(b.stderr)")
+        let done = (a.summary?["succeeded"]?.doubleValue ?? 0) + (b.summary?["succeeded"]?.doubleValue ?? 0)
+        #expect(done == 6, "each file is done by exactly one of the runs: \(a.stdout) \(b.stdout)")
+        #expect(try server.chats("recap_summarize").count == 6, "one summary per file, not two")
+        let outputs = (FileManager.default.enumerator(at: out, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? [])
+            .filter { $0.lastPathComponent.hasSuffix(".recap.json") }
+        #expect(outputs.count == 6)
+    }
 }
