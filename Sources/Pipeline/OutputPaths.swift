@@ -16,7 +16,7 @@ public struct OutputPaths: Sendable {
     public func separating(_ relativePaths: [String]) -> OutputPaths {
         var out = self
         out.bases = [:]
-        let groups = Dictionary(grouping: relativePaths) { (try? location(forRelativePath: $0)).map { "\($0.folder.path)/\($0.base)" } ?? $0 }
+        let groups = Dictionary(grouping: relativePaths) { (try? place(forRelativePath: $0)).map { "\($0.folder.path)/\($0.base)" } ?? $0 }
         for (_, paths) in groups where paths.count > 1 {
             let withExtension = Dictionary(grouping: paths) { Self.sanitize(Self.lastComponent($0)) }
             for (name, same) in withExtension {
@@ -61,6 +61,14 @@ public struct OutputPaths: Sendable {
     /// The output folder and base name for a media file at `relativePath` (relative to its input root),
     /// e.g. `talks/day1/intro.mp4` → (`OUT/talks/day1`, `intro`).
     public func location(forRelativePath relativePath: String) throws -> (folder: URL, base: String) {
+        let (folder, base) = try place(forRelativePath: relativePath)
+        try check(folder.appendingPathComponent(base))
+        return (folder, base)
+    }
+
+    /// `location(forRelativePath:)` without the symlink check: what to test for existence, never to write to.
+    /// (A no-op rerun asks this of every file; the check costs an `lstat` per path component.)
+    func place(forRelativePath relativePath: String) throws -> (folder: URL, base: String) {
         let parts = relativePath.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
             .filter { $0 != "." && $0 != ".." }
         guard let last = parts.last else { throw PathError.escapes(relativePath) }
@@ -68,7 +76,6 @@ public struct OutputPaths: Sendable {
         for p in parts.dropLast() { folder.appendPathComponent(Self.sanitize(p), isDirectory: true) }
         let name = (last as NSString).deletingPathExtension
         let base = bases[relativePath] ?? Self.sanitize(name.isEmpty ? last : name)
-        try check(folder.appendingPathComponent(base))
         return (folder, base)
     }
 

@@ -18,8 +18,9 @@ struct OutputPlacement {
     /// Places outputs for `file`, whose content's job is `jobID`; nil when the file has its outputs already,
     /// or the job is not done, or its outputs are gone (`recap jobs retry` remakes them).
     func place(_ file: Discovery.File, jobID: Int64) throws -> Outcome? {
+        let (folder, base) = try out.place(forRelativePath: file.relativePath)
+        if FileManager.default.fileExists(atPath: folder.appendingPathComponent(base + ".recap.json").path) { return nil }
         let target = try out.file(forRelativePath: file.relativePath, suffix: ".recap.json")
-        if FileManager.default.fileExists(atPath: target.path) { return nil }
         guard let job = try store.job(jobID), job.state == .succeeded, let result = job.result,
               let written = try? JSONValue.parse(result).arrayValue?.compactMap(\.stringValue),
               let sourceJSON = written.first(where: { $0.hasSuffix(".recap.json") && FileManager.default.fileExists(atPath: $0) })

@@ -195,9 +195,10 @@ public final class Runner: Sendable {
         // Temp files a killed earlier run left in these output folders go now.
         var folders = Set<String>()
         for f in found.files {
-            if let (folder, _) = try? config.out.location(forRelativePath: f.relativePath), folders.insert(folder.path).inserted {
-                AtomicFile.sweep(folder)
-            }
+            // Each folder once, and never through a symlink inside the output folder.
+            guard let (folder, _) = try? config.out.place(forRelativePath: f.relativePath), folders.insert(folder.path).inserted,
+                  folder.standardizedFileURL == config.out.root || (try? config.out.check(folder)) != nil else { continue }
+            AtomicFile.sweep(folder)
         }
         await progress.end()
         var summary = await tally.get()

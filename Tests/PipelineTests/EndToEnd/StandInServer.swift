@@ -36,7 +36,9 @@ final class StandInServer {
 
     /// Every request so far, in arrival order.
     func requests() throws -> [Request] {
-        guard let text = try? String(contentsOf: log, encoding: .utf8) else { return [] }
+        guard let all = try? String(contentsOf: log, encoding: .utf8) else { return [] }
+        // Only complete lines: the stand-in may be halfway through writing the last one.
+        let text = all.hasSuffix("\n") ? all[...] : all[..<(all.lastIndex(of: "\n") ?? all.startIndex)]
         return try text.split(separator: "\n").map { line in
             let j = try JSONValue.parse(String(line))
             var headers: [String: String] = [:]
