@@ -196,22 +196,15 @@ public struct Summarizer: Sendable {
 
     func generate(_ c: EngineCall, counter: EngineCallCounter, answers: AnswerTally, warnings: inout [String]) async throws -> JSONValue {
         try Task.checkCancellation()
-        do {
-            let answer = try await engine.generate(c)
-            counter.add(answer.calls)
+        switch try await engine.ask(c, counter: counter) {
+        case .success(let answer):
             answers.record(nil)
             return answer.json
-        } catch let e as EngineError where e.isModelAnswer {
+        case .failure(let e):
             // The model answered, but not validly even after the engine's repair: keep going on what was measured.
-            counter.add(e.callsMade)
             answers.record("\(e)")
             warnings.append("\(c.purpose): the engine gave no usable answer (\(e)); measured and extractive parts only")
             return .object([:])
-        } catch {
-            // Unreachable, refused, HTTP errors, cancellation: not the model's answer, so the job must not pass
-            // for done. The runner fails it (retried later) or stops the run.
-            counter.add()
-            throw error
         }
     }
 

@@ -69,3 +69,23 @@ extension EngineError {
         return 1
     }
 }
+
+extension EnginePort {
+    /// Sends `call` and counts the model calls it took in `counter`. An answer the model gave but could not make
+    /// valid (even after the engine's re-ask) comes back as `.failure`, for the caller to fall back on what was
+    /// measured; anything else (unreachable, refused, HTTP errors, cancellation) is not the model's answer and
+    /// is thrown, so the job fails or the run stops instead of passing for done.
+    func ask(_ call: EngineCall, counter: EngineCallCounter) async throws -> Result<EngineAnswer, EngineError> {
+        do {
+            let answer = try await generate(call)
+            counter.add(answer.calls)
+            return .success(answer)
+        } catch let e as EngineError where e.isModelAnswer {
+            counter.add(e.callsMade)
+            return .failure(e)
+        } catch {
+            counter.add()
+            throw error
+        }
+    }
+}

@@ -137,16 +137,11 @@ struct EngineHearing: Sendable {
                                   parts: [.text(task), .audio(EngineAudio(samples: samples, start: clip.start))],
                                   schema: Self.schema, maxTokens: 900)
             let answer: EngineAnswer
-            do {
-                answer = try await engine.generate(call)
-                counter.add(answer.calls)
-            } catch let e as EngineError where e.isModelAnswer {
-                counter.add(e.callsMade)
+            switch try await engine.ask(call, counter: counter) {
+            case .success(let a): answer = a
+            case .failure(let e):
                 warnings.append("hear: no usable answer for the clip at \(Evidence.clock(clip.start)) (\(e)); its words are missing")
                 continue
-            } catch {
-                counter.add()
-                throw error
             }
             let parsed = Self.parse(answer.json, clipStart: clip.start, seconds: seconds, instructions: Self.system + " " + task)
             if let problem = parsed.problem {

@@ -78,18 +78,10 @@ struct SeeStage: Sendable {
                                                                  "maxItems": .number(Double(count)), "items": item]]]
         let call = EngineCall(purpose: "describe frames", system: Self.system, parts: parts + [.text(task)],
                               schema: schema, maxTokens: 40 + 110 * count)
-        do {
-            let answer = try await engine.generate(call)
-            counter.add(answer.calls)
-            let texts = (answer["descriptions"]?.arrayValue ?? []).map { $0.stringValue ?? "" }
-            return (0..<count).map { $0 < texts.count ? texts[$0] : "" }
-        } catch let e as EngineError where e.isModelAnswer {
-            counter.add(e.callsMade)
-            return Array(repeating: "", count: count)
-        } catch {
-            counter.add()
-            throw error
-        }
+        // An unusable answer describes nothing: every frame of the group is asked again, then reported.
+        guard case .success(let answer) = try await engine.ask(call, counter: counter) else { return Array(repeating: "", count: count) }
+        let texts = (answer["descriptions"]?.arrayValue ?? []).map { $0.stringValue ?? "" }
+        return (0..<count).map { $0 < texts.count ? texts[$0] : "" }
     }
 
     /// Scenes from the sampled frames: bounds from the detector's cuts (or halfway between frames), measured
