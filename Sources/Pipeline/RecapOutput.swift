@@ -112,8 +112,16 @@ public struct RecapOutput: Codable, Sendable, Equatable {
         public var source: String?
         /// What else the engine heard, clip by clip (sounds, music, tone); only when the engine hears audio.
         public var heard: [Heard]?
-        public init(language: String?, model: String, segments: [Segment], source: String? = nil, heard: [Heard]? = nil) {
+        /// How sure the language detection was (0…1); absent when the language was given or not detected.
+        public var languageProbability: Double?
+        /// The speech in English (`--translate`); the segments above stay in the spoken language.
+        public var translation: [Segment]?
+        /// Speech, sound and silence, end to end (from the voice activity detector).
+        public var timeline: [AudioSpan]?
+        public init(language: String?, model: String, segments: [Segment], source: String? = nil, heard: [Heard]? = nil,
+                    languageProbability: Double? = nil, translation: [Segment]? = nil, timeline: [AudioSpan]? = nil) {
             self.language = language; self.model = model; self.segments = segments; self.source = source; self.heard = heard
+            self.languageProbability = languageProbability; self.translation = translation; self.timeline = timeline
         }
         public var text: String { segments.map(\.text).joined(separator: " ") }
 
@@ -125,8 +133,14 @@ public struct RecapOutput: Codable, Sendable, Equatable {
             try c.encode(segments, forKey: .segments)
             try c.encodeIfPresent(source, forKey: .source)
             try c.encodeIfPresent(heard, forKey: .heard)
+            try c.encodeIfPresent(languageProbability, forKey: .languageProbability)
+            try c.encodeIfPresent(translation, forKey: .translation)
+            try c.encodeIfPresent(timeline, forKey: .timeline)
         }
-        enum CodingKeys: String, CodingKey { case language, model, segments, source, heard }
+        enum CodingKeys: String, CodingKey {
+            case language, model, segments, source, heard, translation, timeline
+            case languageProbability = "language_probability"
+        }
     }
 
     /// One audio clip as the engine heard it, beyond the words.
@@ -147,7 +161,32 @@ public struct RecapOutput: Codable, Sendable, Equatable {
         public var start: Double
         public var end: Double
         public var text: String
-        public init(start: Double, end: Double, text: String) { self.start = start; self.end = end; self.text = text }
+        /// The segment's words with their own times, when the recogniser gives them (whisper does).
+        public var words: [Word]?
+        /// Who spoke ("Speaker 1"), when known.
+        public var speaker: String?
+        public init(start: Double, end: Double, text: String, words: [Word]? = nil, speaker: String? = nil) {
+            self.start = start; self.end = end; self.text = text; self.words = words; self.speaker = speaker
+        }
+    }
+
+    public struct Word: Codable, Sendable, Equatable {
+        public var start: Double
+        public var end: Double
+        public var text: String
+        /// The recogniser's confidence in the word (0…1).
+        public var probability: Double?
+        public init(start: Double, end: Double, text: String, probability: Double? = nil) {
+            self.start = start; self.end = end; self.text = text; self.probability = probability
+        }
+    }
+
+    /// A stretch of the audio and what it holds: "speech", "sound" (music, noise, applause) or "silence".
+    public struct AudioSpan: Codable, Sendable, Equatable {
+        public var start: Double
+        public var end: Double
+        public var kind: String
+        public init(start: Double, end: Double, kind: String) { self.start = start; self.end = end; self.kind = kind }
     }
 
     public struct Scene: Codable, Sendable, Equatable {

@@ -47,7 +47,7 @@ public final class Runner: Sendable {
         JobKey(spec: spec, engine: engine.description, transcripts: hearing.map { h -> String in
             switch h.by {
             case .engine: return "engine"
-            case .whisper(let speech): return "whisper:\(speech.modelName)"
+            case .whisper(let speech): return "whisper:\(speech.method)"
             }
         }).identity
     }
@@ -103,7 +103,9 @@ public final class Runner: Sendable {
         sweepWorkFolders()
         let id = identity
         // Jobs an earlier release made for the same work keep counting as done (see `JobKey.legacyIdentity`).
-        if config.transcripts == .whisper || hearing == nil {
+        // Only when nothing is transcribed: those releases transcribed without Silero VAD (words on music),
+        // so their transcripts are not this work and are redone.
+        if hearing == nil {
             _ = try? store.adopt(JobKey.legacyIdentity(spec: spec, engine: engine.description, whisperModel: speech?.modelName), as: id)
         }
         let report: RescanReport

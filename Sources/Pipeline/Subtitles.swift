@@ -1,45 +1,27 @@
 import Foundation
+import Speech
 
-/// SubRip and WebVTT from transcript segments. Times are made monotonic (a cue never starts before the
-/// previous one, never ends before it starts) because players reject or reorder such cues.
+/// SubRip and WebVTT from transcript segments, laid out by Speech's `CueLayout` (42 characters a line,
+/// 2 lines, reading speed, duration and gap rules; `output.subtitles` in a pipeline changes them). Segments
+/// with word times are cut at the words; others (an engine's transcript) spread their words over the segment.
 public enum Subtitles {
-    public static func srt(_ segments: [RecapOutput.Segment]) -> String {
-        var out = ""
-        for (i, cue) in cues(segments).enumerated() {
-            out += "\(i + 1)\n\(stamp(cue.start, sep: ",")) --> \(stamp(cue.end, sep: ","))\n\(cue.text)\n\n"
-        }
-        return out
+    public static func srt(_ segments: [RecapOutput.Segment], rules: SubtitleRules = SubtitleRules()) -> String {
+        SubtitleFormat.srt(cues(segments, rules: rules))
     }
 
-    public static func vtt(_ segments: [RecapOutput.Segment]) -> String {
-        var out = "WEBVTT\n\n"
-        for cue in cues(segments) {
-            out += "\(stamp(cue.start, sep: ".")) --> \(stamp(cue.end, sep: "."))\n\(cue.text)\n\n"
-        }
-        return out
+    public static func vtt(_ segments: [RecapOutput.Segment], rules: SubtitleRules = SubtitleRules()) -> String {
+        SubtitleFormat.vtt(cues(segments, rules: rules))
     }
 
-    static func cues(_ segments: [RecapOutput.Segment]) -> [RecapOutput.Segment] {
-        var out: [RecapOutput.Segment] = []
-        var last = 0.0
-        for s in segments.sorted(by: { $0.start < $1.start }) {
-            // "-->" inside a cue would end its timing line; blank lines would end the cue.
-            let text = s.text.replacingOccurrences(of: "-->", with: "→")
-                .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }.joined(separator: "\n")
-            guard !text.isEmpty else { continue }
-            let start = max(s.start.isFinite ? s.start : 0, last, 0)
-            let end = max(s.end.isFinite ? s.end : start, start + 0.001)
-            out.append(.init(start: start, end: end, text: text))
-            last = start
-        }
-        return out
+    public static func cues(_ segments: [RecapOutput.Segment], rules: SubtitleRules = SubtitleRules()) -> [Cue] {
+        CueLayout.cues(segments: segments.sorted { $0.start < $1.start }.map(words), rules: rules)
     }
 
-    static func stamp(_ t: Double, sep: String) -> String {
-        let ms = Int((max(0, t) * 1000).rounded())
-        let h = ms / 3_600_000, m = ms / 60_000 % 60, s = ms / 1000 % 60, f = ms % 1000
-        return String(format: "%02d:%02d:%02d%@%03d", h, m, s, sep, f)
+    static func words(_ s: RecapOutput.Segment) -> [TimedWord] {
+        if let words = s.words, !words.isEmpty {
+            return words.map { TimedWord(start: $0.start, end: $0.end, text: $0.text, probability: $0.probability, speaker: s.speaker) }
+        }
+        return CueLayout.words(start: s.start, end: s.end, text: s.text, speaker: s.speaker)
     }
 
     /// Parses SRT or VTT back into cues. Used by tests and by anyone checking a file we wrote.

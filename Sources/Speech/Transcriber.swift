@@ -8,83 +8,73 @@ public struct TranscriberOptions: Sendable, Equatable {
     public var threads: Int = 2
     /// ISO 639-1 code, or nil to detect per clip. English-only models always use "en".
     public var language: String? = nil
-    /// A segment whose no-speech probability is above this is dropped unless the gate heard clear speech
-    /// under most of it.
+    /// A segment whose no-speech probability is above this, and whose words whisper is unsure of, is dropped.
     public var noSpeechThreshold: Double = 0.6
-    /// The energy gate in front of whisper.
+    /// The energy gate in front of whisper when no VAD model is loaded.
     public var gate = SpeechGate()
+    /// Also give the speech in English (whisper's translate task; multilingual models only).
+    public var translate = false
     /// Longest block handed to whisper at once when transcribing a file. whisper slides its own 30 s window
     /// across a block, as its CLI does over a whole file. Cutting the audio into 30 s clips instead costs an
     /// extra encoder pass at most clip ends (whisper re-reads an unfinished last sentence), measured at 5
     /// passes instead of 3 on 65 s of speech. Memory is 64 KB per second of block: 7.5 MB for 120 s.
     public var clipSeconds: Double = 120
 
-    public init(threads: Int = 2, language: String? = nil) {
+    public init(threads: Int = 2, language: String? = nil, translate: Bool = false) {
         self.threads = threads
         self.language = language
+        self.translate = translate
     }
 }
 
 /// Speech to text with whisper.cpp, in-process. One actor per loaded model: calls are serialised, because a
 /// whisper context runs one inference at a time.
 ///
-///     let t = try Transcriber(modelPath: ModelCatalog.path(for: .whisperBase).path, name: "whisper-base")
+///     let vad = try VoiceActivity(path: ModelCatalog.path(for: .sileroVAD).path)
+///     let t = try Transcriber(modelPath: ModelCatalog.path(for: .whisperBase).path, name: "whisper-base", vad: vad)
 ///     let transcript = try await t.transcribe(file: url)
 ///
-/// Hallucination control, in order: the energy gate (silent clips never reach whisper), whisper's own
-/// non-speech token suppression, dropping segments with a high no-speech probability or outside any gated
-/// region, dropping bracketed sound descriptions ("[Music]", "♪"), and dropping repeats of the previous
-/// segment.
+/// How a clip is heard: Silero VAD finds the speech; only speech reaches whisper, packed into ~30 s batches
+/// (`SpeechBatch`), so music, noise and silence cannot be turned into words and cost no decoding. The language
+/// is detected on the first speech windows, not on whatever the file starts with. Every time (segments and
+/// words) is mapped back to the file's clock. Then the last guards: whisper's no-speech rule, bracketed sound
+/// descriptions ("[Music]", "♪") removed, and a line repeated by whisper's loop dropped.
+/// Without a VAD model the energy gate (`SpeechGate`) stands in; it cannot tell music from speech.
 public actor Transcriber {
     public nonisolated let model: WhisperModel
     public nonisolated let name: String
     public nonisolated let options: TranscriberOptions
-    private nonisolated let inferenceQueue = DispatchQueue(label: "recap.whisper.inference")
+    public nonisolated let vad: VoiceActivity?
 
-    public init(model: WhisperModel, name: String, options: TranscriberOptions = TranscriberOptions()) {
+    public init(model: WhisperModel, name: String, vad: VoiceActivity? = nil, options: TranscriberOptions = TranscriberOptions()) {
         self.model = model
         self.name = name
+        self.vad = vad
         self.options = options
     }
 
-    public init(modelPath: String, name: String, options: TranscriberOptions = TranscriberOptions()) throws {
-        self.init(model: try WhisperModel(path: modelPath), name: name, options: options)
+    public init(modelPath: String, name: String, vad: VoiceActivity? = nil, options: TranscriberOptions = TranscriberOptions()) throws {
+        self.init(model: try WhisperModel(path: modelPath), name: name, vad: vad, options: options)
     }
 
     /// Transcribes a clip of 16 kHz mono samples. Times in the result are `startTime` + offset in the clip.
-    /// Clips up to 30 s are one whisper window; longer ones are windowed by whisper itself (prefer
-    /// `transcribe(file:)` or `transcribe(clips:)` for long audio: they bound memory).
     public func transcribe(samples: [Float], startTime: Double = 0) async throws -> Transcript {
-        let duration = Double(samples.count) / 16000
-        var previous: String? = nil
-        let (segments, language) = try await recognise(samples, startTime: startTime, language: options.language,
-                                                       previous: &previous)
-        return Transcript(language: language, segments: segments, duration: duration, model: name)
+        var state = State(fixed: model.isMultilingual ? options.language : "en")
+        try await hear(samples, startTime: startTime, state: &state)
+        return state.transcript(name: name, duration: startTime + Double(samples.count) / 16000, translate: options.translate)
     }
 
-    /// Transcribes a sequence of clips (e.g. Media's `AudioChunker` output), one whisper call per clip,
-    /// keeping only one clip in memory. The language is the one detected most often in clips with speech.
+    /// Transcribes a sequence of clips (e.g. Media's `AudioChunker` output), keeping only one clip in memory.
     /// `language` (an ISO 639-1 code) overrides the options' for this call.
     public func transcribe<S: AsyncSequence>(clips: S, language: String? = nil) async throws -> Transcript where S.Element == AudioClip {
-        var all: [TranscriptSegment] = []
-        var votes: [String: Int] = [:]
+        var state = State(fixed: model.isMultilingual ? language ?? options.language : "en")
         var end = 0.0
-        var previous: String? = nil
-        // Detecting the language costs an extra encoder pass: do it until one clip has speech, then keep it.
-        var fixed = language ?? options.language
         for try await clip in clips {
             try Task.checkCancellation()
             end = max(end, clip.endTime)
-            let (segments, language) = try await recognise(clip.samples, startTime: clip.startTime, language: fixed,
-                                                           previous: &previous)
-            if let language, !segments.isEmpty {
-                votes[language, default: 0] += segments.count
-                fixed = fixed ?? language
-            }
-            all += segments
+            try await hear(clip.samples, startTime: clip.startTime, state: &state)
         }
-        let language = votes.max { $0.value < $1.value }?.key
-        return Transcript(language: language, segments: all, duration: end, model: name)
+        return state.transcript(name: name, duration: end, translate: options.translate)
     }
 
     /// Transcribes the audio of a media file, streamed through FFmpeg in clips of at most `clipSeconds`
@@ -99,125 +89,140 @@ public actor Transcriber {
 
     // MARK: one clip
 
-    private func recognise(_ samples: [Float], startTime: Double, language: String?, previous: inout String?)
-        async throws -> ([TranscriptSegment], String?) {
-        let regions = options.gate.regions(in: samples)
-        if regions.isEmpty { return ([], nil) }  // silence: whisper never sees it
+    /// What a file's transcription gathers clip after clip.
+    struct State {
+        /// The language given by the caller; nil: detect.
+        var fixed: String?
+        /// Summed detection probabilities per language, and how many windows were looked at.
+        var votes: [String: Double] = [:]
+        var detections = 0
+        var segments: [TranscriptSegment] = []
+        var translation: [TranscriptSegment] = []
+        var timeline: [AudioSpan] = []
+        var previous: String? = nil
 
-        let raw = try await run(samples, language: language)
-        var kept: [TranscriptSegment] = []
-        for s in raw.segments {
-            let text = Self.clean(s.text)
-            if text.isEmpty { continue }
-            let span = s.start...max(s.start, s.end)
-            let heard = SpeechGate.overlap(span, regions)
-            let length = max(0.01, span.upperBound - span.lowerBound)
-            if heard <= 0 { continue }  // nothing audible there: invented
-            // whisper's own rule (no speech and unsure of the words), and a stricter one where the gate heard
-            // little under the segment.
-            if s.noSpeech > options.noSpeechThreshold && (s.avgLogprob < -1 || heard / length < 0.5) { continue }
-            let key = Self.normalised(text)
-            if key == previous { continue }  // whisper's loop: the same line again
-            previous = key
-            // Snap the edges to the audible speech under the segment: whisper tends to start a segment at the
-            // end of the previous one, silence included.
-            // Only regions mostly inside the segment count: a neighbour's onset it merely grazes does not.
-            let touching = regions.filter { r in
-                let shared = SpeechGate.overlap(span, [r])
-                return shared >= 0.5 * (r.upperBound - r.lowerBound) || shared >= 0.5 * length
-            }
-            let start = max(s.start, touching.first?.lowerBound ?? s.start)
-            let end = min(s.end, touching.last?.upperBound ?? s.end)
-            kept.append(TranscriptSegment(start: startTime + start, end: startTime + max(start, end), text: text,
-                                          noSpeechProbability: s.noSpeech))
+        /// The language to transcribe in now: the caller's, else the leader of the votes so far.
+        var language: String? { fixed ?? votes.max { $0.value < $1.value }?.key }
+
+        func transcript(name: String, duration: Double, translate: Bool) -> Transcript {
+            let spoken = segments.isEmpty ? nil : language
+            let probability = fixed == nil && detections > 0 ? spoken.flatMap { votes[$0] }.map { ($0 / Double(detections) * 1000).rounded() / 1000 } : nil
+            return Transcript(language: spoken, segments: segments, duration: duration, model: name,
+                              languageProbability: probability, translation: translate ? translation : nil,
+                              timeline: AudioTimeline.merge(timeline))
         }
-        return (kept, kept.isEmpty ? nil : raw.language)
     }
 
-    struct RawSegment { var start, end: Double; var text: String; var noSpeech: Double; var avgLogprob: Double }
+    /// How many speech windows the language is detected on (each costs one encoder pass).
+    static let languageWindows = 3
 
-    /// One whisper_full call. Cancellation of the calling task aborts whisper between graph computations.
-    ///
-    /// The inference runs on `inferenceQueue`, not on the actor's thread: it takes seconds, and blocking one of
-    /// the cooperative pool's threads (two on a 2-core machine) would starve everything else in the process:
-    /// lease heartbeats, HTTP clients, the progress bar. The queue is serial, so the context still runs one
-    /// inference at a time even when the actor is re-entered while this call awaits.
-    private func run(_ samples: [Float], language requested: String?) async throws -> (segments: [RawSegment], language: String?) {
-        let model = self.model, options = self.options
-        let flag = CancelFlag()
-        let language = model.isMultilingual ? (requested ?? "auto") : "en"
-        return try await withTaskCancellationHandler {
+    private func hear(_ samples: [Float], startTime: Double, state: inout State) async throws {
+        let regions: [ClosedRange<Double>]
+        if let vad { regions = try await onQueue { try vad.speech(in: samples) } } else { regions = options.gate.regions(in: samples) }
+        state.timeline += AudioTimeline.spans(samples: samples, speech: regions, offset: startTime)
+        for batch in SpeechBatch.plan(regions, in: samples) {
             try Task.checkCancellation()
-            return try await withCheckedThrowingContinuation { continuation in
-                inferenceQueue.async {
-                    continuation.resume(with: Result {
-                        try Self.infer(model: model, options: options, samples: samples, language: language, flag: flag)
-                    })
+            if model.isMultilingual && state.fixed == nil && state.detections < Self.languageWindows {
+                let call = whisperCall()
+                let probs = try await onQueue { try call.detectLanguage(batch.samples) }
+                for (code, p) in probs { state.votes[code, default: 0] += p }
+                state.detections += 1
+            }
+            let language = model.isMultilingual ? (state.language ?? "en") : "en"
+            let raw = try await run(batch.samples, language: language, translate: false)
+            state.segments += keep(raw, batch: batch, startTime: startTime, previous: &state.previous)
+            if options.translate && model.isMultilingual {
+                if language == "en" {
+                    state.translation += keep(raw, batch: batch, startTime: startTime, previous: &state.previous, repeats: false)
+                } else {
+                    var none: String? = nil
+                    let english = try await run(batch.samples, language: language, translate: true)
+                    state.translation += keep(english, batch: batch, startTime: startTime, previous: &none)
                 }
             }
+        }
+    }
+
+    /// whisper's segments in the file's clock, minus what is not speech.
+    private func keep(_ raw: [WhisperCall.Segment], batch: SpeechBatch, startTime: Double, previous: inout String?,
+                      repeats: Bool = true) -> [TranscriptSegment] {
+        var kept: [TranscriptSegment] = []
+        let snap = WordSnap(samples: batch.samples)
+        for s in raw {
+            let text = Self.clean(s.text)
+            if text.isEmpty { continue }
+            // whisper's own rule: no speech and unsure of the words.
+            if s.noSpeech > options.noSpeechThreshold && s.avgLogprob < -1 { continue }
+            let key = Self.normalised(text)
+            if repeats && key == previous { continue }  // whisper's loop: the same line again
+            if repeats { previous = key }
+            let time = { (t: Double) in ((startTime + batch.clipTime(t)) * 1000).rounded() / 1000 }
+            var words = snap.snap(Self.spoken(s.words)).map { w in
+                TimedWord(start: time(w.start), end: time(max(w.start, w.end)), text: w.text.trimmingCharacters(in: .whitespaces),
+                          probability: w.probability)
+            }
+            words = Self.monotonic(words)
+            // Segment edges from the words when there are any: whisper's segment start often includes the
+            // silence before the first word.
+            let start = words.first?.start ?? time(s.start), end = max(start, words.last?.end ?? time(s.end))
+            kept.append(TranscriptSegment(start: start, end: end, text: text, noSpeechProbability: s.noSpeech,
+                                          words: words.isEmpty ? nil : words))
+        }
+        return kept
+    }
+
+    /// whisper.cpp's token times can step back a little at word joins; players and aligners want order.
+    static func monotonic(_ words: [TimedWord]) -> [TimedWord] {
+        var out = words
+        for i in out.indices {
+            if i > 0 { out[i].start = max(out[i].start, out[i - 1].end) }
+            out[i].end = max(out[i].end, out[i].start)
+        }
+        return out
+    }
+
+    /// The words that are speech: sound descriptions in brackets and music signs are left out, as in `clean`.
+    static func spoken(_ words: [TimedWord]) -> [TimedWord] {
+        var out: [TimedWord] = []
+        var depth = 0
+        for w in words {
+            let t = w.text.trimmingCharacters(in: .whitespaces)
+            let opens = t.filter { "[(".contains($0) }.count, closes = t.filter { "])".contains($0) }.count
+            let inside = depth > 0 || opens > 0
+            depth = max(0, depth + opens - closes)
+            if inside || clean(t).isEmpty { continue }
+            out.append(w)
+        }
+        return out
+    }
+
+    private func whisperCall(translate: Bool = false) -> WhisperCall {
+        WhisperCall(model: model, threads: options.threads, noSpeechThreshold: options.noSpeechThreshold, translate: translate)
+    }
+
+    /// Runs `work` on the inference queue, not on the actor's thread: it takes seconds, and blocking one of the
+    /// cooperative pool's threads (two on a 2-core machine) would starve everything else in the process:
+    /// lease heartbeats, HTTP clients, the progress bar. The queue is serial, so the context still runs one
+    /// inference at a time even when the actor is re-entered while this call awaits.
+    private func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            model.queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    /// One whisper_full call. Cancellation of the calling task aborts whisper between graph computations.
+    private func run(_ samples: [Float], language: String, translate: Bool) async throws -> [WhisperCall.Segment] {
+        let call = whisperCall(translate: translate)
+        let flag = CancelFlag()
+        return try await withTaskCancellationHandler {
+            try Task.checkCancellation()
+            return try await onQueue { try call.transcribe(samples, language: language, cancel: flag) }
         } onCancel: {
             flag.set()
         }
     }
 
-    private static func infer(model: WhisperModel, options: TranscriberOptions, samples: [Float], language: String,
-                              flag: CancelFlag) throws -> (segments: [RawSegment], language: String?) {
-        let code: Int32 = language.withCString { lang -> Int32 in
-            var p = whisper_full_default_params(WHISPER_SAMPLING_GREEDY)
-            p.n_threads = Int32(options.threads)
-            p.no_context = true
-            p.print_progress = false
-            p.print_realtime = false
-            p.print_timestamps = false
-            p.print_special = false
-            p.suppress_blank = true
-            p.suppress_nst = true
-            p.language = lang
-            p.detect_language = false
-            p.no_speech_thold = Float(options.noSpeechThreshold)
-            p.abort_callback = { data in
-                guard let data else { return false }
-                return Unmanaged<CancelFlag>.fromOpaque(data).takeUnretainedValue().isSet
-            }
-            p.abort_callback_user_data = Unmanaged.passUnretained(flag).toOpaque()
-            return withExtendedLifetime(flag) {
-                samples.withUnsafeBufferPointer { whisper_full(model.context, p, $0.baseAddress, Int32($0.count)) }
-            }
-        }
-        if flag.isSet { throw CancellationError() }
-        guard code == 0 else { throw SpeechError.inferenceFailed(code: code) }
-
-        let ctx = model.context
-        var segments: [RawSegment] = []
-        let eot = whisper_token_eot(ctx)
-        for i in 0..<whisper_full_n_segments(ctx) {
-            // Mean log-probability of the segment's text tokens (special and timestamp tokens excluded).
-            var sum = 0.0, n = 0
-            for j in 0..<whisper_full_n_tokens(ctx, i) {
-                let token = whisper_full_get_token_data(ctx, i, j)
-                if token.id < eot { sum += Double(token.plog); n += 1 }
-            }
-            segments.append(RawSegment(
-                start: Double(whisper_full_get_segment_t0(ctx, i)) / 100,
-                end: Double(whisper_full_get_segment_t1(ctx, i)) / 100,
-                text: String(cString: whisper_full_get_segment_text(ctx, i)),
-                noSpeech: Double(whisper_full_get_segment_no_speech_prob(ctx, i)),
-                avgLogprob: n > 0 ? sum / Double(n) : 0))
-            if ProcessInfo.processInfo.environment["RECAP_SPEECH_DEBUG"] == "1" {
-                let r = segments[segments.count - 1]
-                FileHandle.standardError.write(Data("whisper: [\(r.start)-\(r.end)] nsp=\(r.noSpeech) lp=\(r.avgLogprob) \(r.text)\n".utf8))
-            }
-        }
-        if WhisperLog.enabled {
-            whisper_print_timings(ctx)  // per call, through whisper's logger
-            whisper_reset_timings(ctx)
-        }
-        let id = whisper_full_lang_id(ctx)
-        let lang = id >= 0 ? whisper_lang_str(id).map { String(cString: $0) } : nil
-        return (segments, lang)
-    }
-
-    // MARK: text filters
+// MARK: text filters
 
     /// Trims, and removes sound descriptions whisper writes for non-speech: "[Music]", "(applause)", "♪".
     static func clean(_ text: String) -> String {

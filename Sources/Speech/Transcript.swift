@@ -7,12 +7,19 @@ public struct TranscriptSegment: Codable, Sendable, Equatable {
     public var text: String
     /// whisper's probability that the window held no speech (0…1).
     public var noSpeechProbability: Double
+    /// The segment's words with their own times (whisper's token timestamps), in the file's clock.
+    public var words: [TimedWord]?
+    /// Who spoke, when known ("Speaker 1").
+    public var speaker: String?
 
-    public init(start: Double, end: Double, text: String, noSpeechProbability: Double) {
+    public init(start: Double, end: Double, text: String, noSpeechProbability: Double, words: [TimedWord]? = nil,
+                speaker: String? = nil) {
         self.start = start
         self.end = end
         self.text = text
         self.noSpeechProbability = noSpeechProbability
+        self.words = words
+        self.speaker = speaker
     }
 }
 
@@ -20,15 +27,26 @@ public struct TranscriptSegment: Codable, Sendable, Equatable {
 public struct Transcript: Codable, Sendable, Equatable {
     /// ISO 639-1 code whisper detected (or was told), nil when nothing was spoken.
     public var language: String?
+    /// How sure the detection was (0…1): the mean probability whisper gave `language` over the speech windows
+    /// it looked at. Nil when the language was given (`--language`, an English-only model) or not detected.
+    public var languageProbability: Double?
     public var segments: [TranscriptSegment]
+    /// The same speech in English (`translate`), nil unless asked for.
+    public var translation: [TranscriptSegment]?
+    /// What the audio holds, end to end: speech, other sound (music, noise), silence.
+    public var timeline: [AudioSpan]
     /// Seconds of audio examined.
     public var duration: Double
     /// e.g. "whisper-base".
     public var model: String
 
-    public init(language: String?, segments: [TranscriptSegment], duration: Double, model: String) {
+    public init(language: String?, segments: [TranscriptSegment], duration: Double, model: String,
+                languageProbability: Double? = nil, translation: [TranscriptSegment]? = nil, timeline: [AudioSpan] = []) {
         self.language = language
+        self.languageProbability = languageProbability
         self.segments = segments
+        self.translation = translation
+        self.timeline = timeline
         self.duration = duration
         self.model = model
     }
@@ -38,24 +56,20 @@ public struct Transcript: Codable, Sendable, Equatable {
 }
 
 extension Transcript {
-    /// SubRip subtitles.
-    public var srt: String {
-        segments.enumerated().map { i, s in
-            "\(i + 1)\n\(Self.stamp(s.start, comma: true)) --> \(Self.stamp(s.end, comma: true))\n\(s.text)\n"
-        }.joined(separator: "\n")
+    /// Subtitle cues by the usual conventions (`SubtitleRules`), cut at the words' own times.
+    public func cues(rules: SubtitleRules = SubtitleRules(), english: Bool = false) -> [Cue] {
+        let source = english ? (translation ?? segments) : segments
+        return CueLayout.cues(segments: source.map { s in
+            if let words = s.words, !words.isEmpty { return words.map { var w = $0; w.speaker = s.speaker; return w } }
+            return CueLayout.words(start: s.start, end: s.end, text: s.text, speaker: s.speaker)
+        }, rules: rules)
     }
+
+    /// SubRip subtitles.
+    public var srt: String { SubtitleFormat.srt(cues()) }
 
     /// WebVTT subtitles.
-    public var vtt: String {
-        "WEBVTT\n\n" + segments.map { s in
-            "\(Self.stamp(s.start, comma: false)) --> \(Self.stamp(s.end, comma: false))\n\(s.text)\n"
-        }.joined(separator: "\n")
-    }
+    public var vtt: String { SubtitleFormat.vtt(cues()) }
 
-    public static func stamp(_ t: Double, comma: Bool) -> String {
-        let ms = Int((max(0, t) * 1000).rounded())
-        let h = ms / 3_600_000, m = ms / 60_000 % 60, s = ms / 1000 % 60, f = ms % 1000
-        let sep = comma ? "," : "."
-        return String(format: "%02d:%02d:%02d\(sep)%03d", h, m, s, f)
-    }
+    public static func stamp(_ t: Double, comma: Bool) -> String { SubtitleFormat.stamp(t, comma: comma) }
 }

@@ -7,6 +7,9 @@ import Foundation
 public final class WhisperModel: @unchecked Sendable {
     let context: OpaquePointer
     public let path: String
+    /// Where every inference on this context runs: serial, because a context runs one at a time, and owned by
+    /// the model so two transcribers sharing it (e.g. one translating) still take turns.
+    let queue = DispatchQueue(label: "recap.whisper.inference")
 
     /// Loads a ggml Whisper model (CPU only).
     /// - Throws: `SpeechError.modelLoadFailed` naming the file.

@@ -186,7 +186,9 @@ import Testing
         #expect(JobKey(spec: try PipelineSpec.parse(yaml: yaml, source: "d.yaml"), engine: engine, transcripts: "whisper:base").identity != key)
     }
 
-    @Test func jobsOfTheReleaseBeforeAreAdoptedNotRedone() async throws {
+    /// Releases before Silero VAD transcribed music into words: their transcribing jobs are not this work, so
+    /// an upgrade redoes them once (the store still holds them, under their old key).
+    @Test func transcribedJobsOfTheReleaseBeforeVADAreRedoneOnce() async throws {
         let dir = try tempDir()
         let input = dir.appendingPathComponent("in")
         try FileManager.default.createDirectory(at: input, withIntermediateDirectories: true)
@@ -199,8 +201,9 @@ import Testing
         #expect(legacy.pipelineVersion != r.identity.pipelineVersion)
         #expect(try store.adopt(r.identity, as: legacy) == 1)
         let s = await r.run(Discovery().discover([input]))
-        #expect(s.unchanged == 1 && s.succeeded == 0 && engine.calls.count == 1, "\(s)")
-        #expect(try store.adopt(legacy, as: r.identity) == 0, "adopted once, nothing left under the old key")
+        #expect(s.succeeded == 1 && s.unchanged == 0 && engine.calls.count == 2, "\(s)")
+        let again = await r.run(Discovery().discover([input]))
+        #expect(again.unchanged == 1 && engine.calls.count == 2, "redone once, then unchanged: \(again)")
     }
 
     @Test func inputsThatCannotBeReadFailTheRunEvenForRoot() async throws {

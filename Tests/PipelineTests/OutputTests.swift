@@ -59,18 +59,45 @@ import Testing
         .init(start: 3661.5, end: 3662.0, text: "  "),
     ]
 
-    @Test func srtAndVttParseBackOrdered() throws {
+    @Test func srtAndVttParseBackOrderedAndFollowTheConventions() throws {
         let srt = Subtitles.srt(segments), vtt = Subtitles.vtt(segments)
-        #expect(srt.hasPrefix("1\n00:00:00,000 --> 00:00:02,500\nHello and welcome.\n"))
-        #expect(vtt.hasPrefix("WEBVTT\n\n00:00:00.000 --> 00:00:02.500\n"))
-        #expect(srt.contains("00:00:03,250 --> 00:01:01,000"))
+        #expect(srt.hasPrefix("1\n00:00:00,000 --> 00:00:02,"))
+        #expect(vtt.hasPrefix("WEBVTT\n\n00:00:00.000 --> 00:00:02."))
         for text in [srt, vtt] {
             let cues = try Subtitles.parse(text)
-            #expect(cues.count == 3)  // the blank segment is dropped
-            for (a, b) in zip(cues, cues.dropFirst()) { #expect(a.start <= b.start) }
-            for c in cues { #expect(c.end > c.start) }
-            #expect(!cues.contains { $0.text.contains("-->") })
+            // Every word once, in time order; the blank segment gives nothing; "-->" never reaches a cue.
+            let texts: [String] = cues.map(\.text)
+            let words: [String] = texts.joined(separator: " ").split(whereSeparator: \.isWhitespace).map(String.init)
+            #expect(words == ["Hello", "and", "welcome.", "out", "of", "order", "Today:", "rivers", "→", "seas"])
+            for (a, b) in zip(cues, cues.dropFirst()) { #expect(a.end <= b.start) }
+            // A 58-second segment is cut into cues of at most 7 s.
+            #expect(SubtitleCheck.violations(text) == [])
         }
+    }
+
+    @Test func wordTimesCutCuesAndLongLinesBreakAtPhrases() throws {
+        let sentence = "The lighthouse of Alexandria was one of the seven wonders of the ancient world, and it stood for centuries."
+        var t = 1.0
+        let words = sentence.split(separator: " ").map { w -> RecapOutput.Word in
+            defer { t += Double(w.count + 1) / 14 }
+            return .init(start: t, end: t + Double(w.count) / 14, text: String(w))
+        }
+        let srt = Subtitles.srt([.init(start: 1, end: t, text: sentence, words: words)])
+        #expect(SubtitleCheck.violations(srt) == [])
+        let lines = try Subtitles.parse(srt).flatMap { $0.text.split(separator: "\n") }
+        #expect(lines.allSatisfy { $0.count <= 42 }, "\(lines)")
+        #expect(!lines.contains { $0.hasSuffix(" the") || $0.hasSuffix(" of") }, "\(lines)")
+        #expect(try Subtitles.parse(srt).first?.start == 1.0)
+    }
+
+    @Test func pipelineLimitsChangeTheLayoutAndTheJobKey() throws {
+        let spec = try PipelineLibrary.resolve("summarize")
+        let narrow = spec.withSubtitles(maxLineChars: 20, maxCharsPerSecond: nil)
+        #expect(narrow.subtitles.maxLineChars == 20 && narrow.canonicalContent != spec.canonicalContent)
+        #expect(spec.withSubtitles(maxLineChars: nil, maxCharsPerSecond: nil).canonicalContent == spec.canonicalContent)
+        let srt = Subtitles.srt([.init(start: 0, end: 6, text: "Rivers carry sand and mud down to the sea every single year.")], rules: narrow.subtitles)
+        let lines = try Subtitles.parse(srt).flatMap { $0.text.split(separator: "\n") }
+        #expect(lines.allSatisfy { $0.count <= 20 } && lines.count > 2, "\(lines)")
     }
 }
 

@@ -13,11 +13,16 @@ struct NarrationTruth: Decodable {
 
 /// One loaded model per process: loading base takes a moment and the suite reuses it.
 enum SharedTranscribers {
+    static let vad: Result<VoiceActivity, Error> = Result { try VoiceActivity(path: TestEnv.model(.sileroVAD).path) }
     static let base: Result<Transcriber, Error> = Result {
-        try Transcriber(modelPath: TestEnv.model(.whisperBase).path, name: "whisper-base")
+        try Transcriber(modelPath: TestEnv.model(.whisperBase).path, name: "whisper-base", vad: vad.get())
     }
     static let tinyEn: Result<Transcriber, Error> = Result {
-        try Transcriber(modelPath: TestEnv.model(.whisperTinyEn).path, name: "whisper-tiny.en")
+        try Transcriber(modelPath: TestEnv.model(.whisperTinyEn).path, name: "whisper-tiny.en", vad: vad.get())
+    }
+    /// Base with the translate task on: the original and an English version.
+    static let translating: Result<Transcriber, Error> = Result {
+        try Transcriber(model: base.get().model, name: "whisper-base", vad: vad.get(), options: TranscriberOptions(translate: true))
     }
 }
 
@@ -51,8 +56,10 @@ enum SharedTranscribers {
         #expect(alignment.wordErrorRate <= 0.15, "\(model): WER \(alignment.wordErrorRate) — heard: \(transcript.text)")
 
         for (k, segment) in transcript.segments.enumerated() {
+            // Only exact matches place a segment: a misheard word may be aligned to the next sentence's word.
             let covered = hypSegment.indices.filter { hypSegment[$0] == k }
-                .compactMap { alignment.hypothesisToReference[$0] }.map { refSentence[$0] }
+                .compactMap { h in alignment.hypothesisToReference[h].flatMap { hypWords[h] == refWords[$0] ? $0 : nil } }
+                .map { refSentence[$0] }
             guard let first = covered.min(), let last = covered.max() else {
                 Issue.record("\(model): segment \(segment.text) matches no narrated words")
                 continue
@@ -120,7 +127,8 @@ enum SharedTranscribers {
             TranscriptSegment(start: 1.2, end: 4.181, text: "Hello.", noSpeechProbability: 0.01),
             TranscriptSegment(start: 3661.5, end: 3662, text: "Bye.", noSpeechProbability: 0.02),
         ], duration: 3700, model: "whisper-base")
-        #expect(t.srt == "1\n00:00:01,200 --> 00:00:04,181\nHello.\n\n2\n01:01:01,500 --> 01:01:02,000\nBye.\n")
+        // "Bye." lasts 0.5 s: it stays up for the 5/6 s minimum.
+        #expect(t.srt == "1\n00:00:01,200 --> 00:00:04,181\nHello.\n\n2\n01:01:01,500 --> 01:01:02,334\nBye.\n\n")
         #expect(t.vtt.hasPrefix("WEBVTT\n\n00:00:01.200 --> 00:00:04.181\nHello.\n"))
     }
 

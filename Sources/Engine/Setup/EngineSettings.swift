@@ -26,6 +26,8 @@ public struct EngineSettings: Sendable, Codable, Hashable {
     /// Whisper model for audio parts ("base", "tiny.en"); nil: the Models default.
     public var speechModel: String?
     public var ocr: Bool
+    /// Also transcribe the speech into English (whisper's translate task).
+    public var translate: Bool = false
     public var threads: Int
     // capability overrides (both backends)
     public var images: Bool?

@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import Speech
 
 /// The process's local models, made once by the composition root (`recap run`) and handed both to the
 /// pipeline (transcripts, on-screen text) and to the local engine (audio and image parts): one whisper and one
@@ -18,10 +19,14 @@ extension EngineSettings {
     /// to install it.
     public func localModels(paths: RecapPaths = .fromEnvironment(), defaultSpeech: String = "base") throws -> LocalModels {
         let speechModel = try LocalModel(named: self.speechModel ?? defaultSpeech)
-        let speech = (try? ModelCatalog.path(for: speechModel, paths: paths)).map {
-            WhisperTranscriptSource(modelPath: $0.path, modelName: speechModel.rawValue)
-        }
-        if self.speechModel != nil, speech == nil {
+        var speech: WhisperTranscriptSource? = nil
+        if let whisper = try? ModelCatalog.path(for: speechModel, paths: paths) {
+            // Whisper without its VAD would put words on music: a missing VAD model is an error that says
+            // how to install it, not a quiet step down.
+            let vad = try ModelCatalog.path(for: .sileroVAD, paths: paths)
+            speech = WhisperTranscriptSource(modelPath: whisper.path, modelName: speechModel.rawValue, vadPath: vad.path,
+                                             options: TranscriberOptions(translate: translate))
+        } else if self.speechModel != nil {
             _ = try ModelCatalog.path(for: speechModel, paths: paths)  // asked for by name: say it is missing
         }
         return LocalModels(speech: speech, ocr: ocr ? try? TextRecognizer() : nil)

@@ -9,6 +9,7 @@ import Speech
 public struct WhisperSpeech: SpeechPort {
     let source: WhisperTranscriptSource
     public var modelName: String { source.modelName }
+    public var method: String { source.method }
 
     public init(_ source: WhisperTranscriptSource) { self.source = source }
 
@@ -17,6 +18,14 @@ public struct WhisperSpeech: SpeechPort {
     public func transcribe(_ blocks: AsyncThrowingStream<AudioClip, any Error>, language: String) async throws -> SpeechResult {
         let t = try await source.loaded()
         let r = try await t.transcribe(clips: blocks, language: language == "auto" ? nil : language)
-        return SpeechResult(language: r.language, segments: r.segments.map { .init(start: $0.start, end: $0.end, text: $0.text) })
+        return SpeechResult(language: r.language, segments: r.segments.map(Self.segment),
+                            languageProbability: r.languageProbability, translation: r.translation?.map(Self.segment),
+                            timeline: r.timeline.map { .init(start: $0.start, end: $0.end, kind: $0.kind.rawValue) })
+    }
+
+    static func segment(_ s: TranscriptSegment) -> RecapOutput.Segment {
+        .init(start: s.start, end: s.end, text: s.text,
+              words: s.words?.map { .init(start: $0.start, end: $0.end, text: $0.text, probability: $0.probability) },
+              speaker: s.speaker)
     }
 }

@@ -44,9 +44,16 @@ struct HearStage: Sendable {
         case .whisper(let speech):
             let blocks = Self.blocks(Self.speechBlocks(clips, maxSeconds: Self.whisperBlockSeconds), work: work)
             let r = try await speech.transcribe(blocks, language: language)
-            let segments = r.segments.map { RecapOutput.Segment(start: round3($0.start), end: round3($0.end), text: $0.text.trimmingCharacters(in: .whitespaces)) }
-                .filter { !$0.text.isEmpty }
-            return HeardAudio(transcript: .init(language: r.language, model: speech.modelName, segments: segments, source: "whisper"),
+            let tidy = { (segments: [RecapOutput.Segment]) in
+                segments.map { s in
+                    var s = s
+                    s.start = round3(s.start); s.end = round3(s.end); s.text = s.text.trimmingCharacters(in: .whitespaces)
+                    return s
+                }.filter { !$0.text.isEmpty }
+            }
+            return HeardAudio(transcript: .init(language: r.language, model: speech.modelName, segments: tidy(r.segments),
+                                                source: "whisper", languageProbability: r.languageProbability,
+                                                translation: r.translation.map(tidy), timeline: r.timeline),
                               warnings: [])
         case .engine(let engine):
             return try await EngineHearing(engine: engine, language: language).run(clips, work: work, counter: counter)

@@ -39,11 +39,11 @@ struct WriteStage: Sendable {
         if !segments.isEmpty {
             if spec.files.contains(.srt) {
                 let u = try out.file(forRelativePath: rel, suffix: ".srt")
-                try AtomicFile.write(Data(Subtitles.srt(segments).utf8), to: u); files.srt = u.lastPathComponent; written.append(u)
+                try AtomicFile.write(Data(Subtitles.srt(segments, rules: spec.subtitles).utf8), to: u); files.srt = u.lastPathComponent; written.append(u)
             }
             if spec.files.contains(.vtt) {
                 let u = try out.file(forRelativePath: rel, suffix: ".vtt")
-                try AtomicFile.write(Data(Subtitles.vtt(segments).utf8), to: u); files.vtt = u.lastPathComponent; written.append(u)
+                try AtomicFile.write(Data(Subtitles.vtt(segments, rules: spec.subtitles).utf8), to: u); files.vtt = u.lastPathComponent; written.append(u)
             }
         }
         if spec.files.contains(.contactSheet), let sheet = r.frames.contactSheet {

@@ -47,7 +47,7 @@ struct ModelsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let models = all ? LocalModel.allCases : try names.map { try LocalModel(named: $0) }
-            let installer = ModelInstaller(loadWhisper: { _ = try WhisperModel(path: $0.path) })
+            let installer = ModelInstaller(loadWhisper: { _ = try WhisperModel(path: $0.path) }, loadVAD: { _ = try VoiceActivity(path: $0.path) })
             let terminal = isatty(STDERR_FILENO) != 0
             var rows: [[String: String]] = []
             for m in models {
@@ -78,7 +78,7 @@ struct ModelsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let paths = RecapPaths.fromEnvironment()
-            let installer = ModelInstaller(paths: paths, loadWhisper: { _ = try WhisperModel(path: $0.path) })
+            let installer = ModelInstaller(paths: paths, loadWhisper: { _ = try WhisperModel(path: $0.path) }, loadVAD: { _ = try VoiceActivity(path: $0.path) })
             var rows: [[String: String]] = []
             var failed = false
             for spec in ModelCatalog.all {

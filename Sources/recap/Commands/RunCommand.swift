@@ -61,6 +61,15 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the run summary as JSON on stdout.")
     var json = false
 
+    @Flag(name: .long, help: "Also put an English version of the speech in the transcript (whisper's translate task, base model).")
+    var translate = false
+
+    @Option(name: .customLong("max-line-chars"), help: ArgumentHelp("Subtitles: longest line (default 42, or the pipeline's output.subtitles).", valueName: "n"))
+    var maxLineChars: Int?
+
+    @Option(name: .customLong("max-cps"), help: ArgumentHelp("Subtitles: fastest reading speed, characters per second (default 17).", valueName: "n"))
+    var maxCPS: Double?
+
     @OptionGroup(title: "Engine")
     var engine: EngineOptions
 
@@ -68,6 +77,8 @@ struct RunCommand: AsyncParsableCommand {
         guard leaseSeconds >= 3 else { throw ValidationError("--lease-seconds must be at least 3") }
         guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be between 1 and 64") }
         guard !paths.isEmpty else { throw ValidationError("give at least one folder or file to process") }
+        if let maxLineChars, !(10...200).contains(maxLineChars) { throw ValidationError("--max-line-chars must be between 10 and 200") }
+        if let maxCPS, !(5...60).contains(maxCPS) { throw ValidationError("--max-cps must be between 5 and 60") }
     }
 
     func run() async throws {
@@ -77,7 +88,7 @@ struct RunCommand: AsyncParsableCommand {
             fail(1, "\(u.path): no such file or folder")
         }
         let spec: PipelineSpec
-        do { spec = try PipelineLibrary.resolve(pipeline) } catch { fail(1, "\(error)") }
+        do { spec = try PipelineLibrary.resolve(pipeline).withSubtitles(maxLineChars: maxLineChars, maxCharsPerSecond: maxCPS) } catch { fail(1, "\(error)") }
 
         let outURL = URL(fileURLWithPath: (out as NSString).expandingTildeInPath, relativeTo: cwd).standardizedFileURL
         do { try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true) } catch {
@@ -92,6 +103,7 @@ struct RunCommand: AsyncParsableCommand {
         let found = Discovery(excluded: [outURL]).discover(inputs)
 
         var settings = engine.settings
+        settings.translate = translate
         settings.handleSignals = false  // this command stops the engine itself, after giving back its leases
         // The composition root: one whisper and one Tesseract for the whole process, shared by the pipeline
         // (transcripts, on-screen text) and the local engine (its audio and image parts).

@@ -9,14 +9,15 @@ struct TranscribeCommand: AsyncParsableCommand {
         commandName: "transcribe",
         abstract: "Transcribe the speech of a video or audio file with whisper.cpp, offline.",
         discussion: """
-            The audio is decoded and resampled to 16 kHz mono by FFmpeg and streamed in clips of at most 30 s cut \
-            at quiet points, so memory stays bounded for long files. Silence never reaches the model, and text \
-            whisper invents over music, noise or silence (sound descriptions, repeats, segments with a high \
-            no-speech probability) is dropped: a file without speech gives no segments.
+            The audio is decoded and resampled to 16 kHz mono by FFmpeg and streamed in clips of at most 120 s cut \
+            at quiet points, so memory stays bounded for long files. Silero VAD finds the speech and only speech \
+            reaches whisper: music, noise and silence give no words. The language is detected on the first \
+            speech, not on what the file starts with.
 
-            Output: timestamped lines by default; --json (segments with start, end, text, noSpeechProbability, \
-            plus the detected language), --srt or --vtt subtitles. --out writes to a file (atomically) instead \
-            of stdout.
+            Output: timestamped lines by default; --json (segments with start, end, text, words with their own \
+            times, the language and its probability, and a timeline of speech, sound and silence), --srt or \
+            --vtt subtitles laid out by the usual conventions (42 characters a line, 2 lines, 17 characters a \
+            second). --out writes to a file (atomically) instead of stdout.
 
             The models come from `recap models install` (whisper-base is multilingual, tiny.en is English only \
             and about 3× faster).
@@ -42,9 +43,18 @@ struct TranscribeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("CPU threads for whisper.", valueName: "n"))
     var threads: Int = 2
 
+    @Flag(help: "Also give the speech in English (whisper's translate task; base model only). The original stays: --json has both, the text outputs show the English.")
+    var translate = false
+
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Print SubRip (.srt) subtitles.") var srt = false
     @Flag(help: "Print WebVTT subtitles.") var vtt = false
+
+    @Option(name: .customLong("max-line-chars"), help: ArgumentHelp("Subtitles: longest line (default 42).", valueName: "n"))
+    var maxLineChars: Int = 42
+
+    @Option(name: .customLong("max-cps"), help: ArgumentHelp("Subtitles: fastest reading speed in characters per second (default 17; 20 is Netflix's current English guide).", valueName: "n"))
+    var maxCPS: Double = 17
 
     @Option(help: ArgumentHelp("Write the output to this file instead of stdout.", valueName: "file"))
     var out: String?
@@ -54,8 +64,11 @@ struct TranscribeCommand: AsyncParsableCommand {
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64") }
         if modelFile == nil {
             let m = try LocalModel(named: model)
-            guard m != .smollm2 else { throw ValidationError("--model must be base or tiny.en") }
+            guard m == .whisperBase || m == .whisperTinyEn else { throw ValidationError("--model must be base or tiny.en") }
+            if translate && m == .whisperTinyEn { throw ValidationError("--translate needs the multilingual base model") }
         }
+        guard (10...200).contains(maxLineChars) else { throw ValidationError("--max-line-chars must be between 10 and 200") }
+        guard (5...60).contains(maxCPS) else { throw ValidationError("--max-cps must be between 5 and 60") }
         if let language, !(2...3).contains(language.count) {
             throw ValidationError("--language takes a code such as en or de")
         }
@@ -73,8 +86,9 @@ struct TranscribeCommand: AsyncParsableCommand {
             let m = try LocalModel(named: model)
             (path, name) = (try ModelCatalog.path(for: m).path, m.rawValue)
         }
-        let options = TranscriberOptions(threads: threads, language: language)
-        let transcriber = try Transcriber(modelPath: path, name: name, options: options)
+        let options = TranscriberOptions(threads: threads, language: language, translate: translate)
+        let vad = try VoiceActivity(path: ModelCatalog.path(for: .sileroVAD).path)
+        let transcriber = try Transcriber(modelPath: path, name: name, vad: vad, options: options)
         let transcript = try await transcriber.transcribe(file: input)
         if isatty(STDERR_FILENO) != 0 && out != nil {
             FileHandle.standardError.write(Data("\(transcript.segments.count) segments, language \(transcript.language ?? "none")\n".utf8))
@@ -86,12 +100,12 @@ struct TranscribeCommand: AsyncParsableCommand {
             e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             struct Output: Encodable { var file: String; var transcript: Transcript; var text: String }
             text = String(decoding: try e.encode(Output(file: file, transcript: transcript, text: transcript.text)), as: UTF8.self) + "\n"
-        } else if srt {
-            text = transcript.srt
-        } else if vtt {
-            text = transcript.vtt
+        } else if srt || vtt {
+            let rules = SubtitleRules(maxLineChars: maxLineChars, maxCharsPerSecond: maxCPS)
+            let cues = transcript.cues(rules: rules, english: translate)
+            text = srt ? SubtitleFormat.srt(cues) : SubtitleFormat.vtt(cues)
         } else {
-            text = transcript.segments.map {
+            text = (translate ? transcript.translation ?? [] : transcript.segments).map {
                 "[\(Transcript.stamp($0.start, comma: false)) → \(Transcript.stamp($0.end, comma: false))] \($0.text)\n"
             }.joined()
         }

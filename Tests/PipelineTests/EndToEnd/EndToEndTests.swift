@@ -55,19 +55,24 @@ import Testing
         #expect(narrated.grounding.hasSpeech)
         #expect(narrated.scenes.contains { $0.ocrText.uppercased().contains("RIVER") || $0.ocrText.uppercased().contains("DELTA") })
 
-        // Subtitles parse, and their times are ordered.
+        // Subtitles parse, and every cue follows the conventions (line length, lines, reading speed, duration, gaps).
         for ext in ["srt", "vtt"] {
             let text = try String(contentsOf: out.appendingPathComponent("talks/narrated.\(ext)"), encoding: .utf8)
             let cues = try Subtitles.parse(text)
             #expect(!cues.isEmpty)
-            for (a, b) in zip(cues, cues.dropFirst()) { #expect(a.start <= b.start) }
-            for c in cues { #expect(c.end > c.start) }
+            #expect(SubtitleCheck.violations(text) == [], "narrated.\(ext)")
         }
+        // Whisper's words with their own times, and the timeline of what the audio holds.
+        let words = narrated.transcript?.segments.flatMap { $0.words ?? [] } ?? []
+        #expect(words.count >= 40, "\(words.count) words")
+        #expect(narrated.transcript?.timeline?.contains { $0.kind == "speech" } == true)
+        #expect(narrated.transcript?.languageProbability ?? 0 > 0.5)
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("talks/narrated.contact.jpg").path))
 
         // No speech and no on-screen text: the output says so instead of inventing a story.
         let music = try RecapOutput.decode(Data(contentsOf: out.appendingPathComponent("talks/music.recap.json")))
         #expect(music.transcript?.segments.isEmpty ?? true)
+        #expect(music.transcript?.timeline?.contains { $0.kind == "speech" } != true, "\(String(describing: music.transcript?.timeline))")
         #expect(!music.grounding.hasSpeech)
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("talks/music.srt").path))
         let silent = try RecapOutput.decode(Data(contentsOf: out.appendingPathComponent("talks/silent-video.recap.json")))
