@@ -55,7 +55,12 @@ let package = Package(
         // MARK: Modules
         .target(name: "Media", dependencies: ["CFFmpeg"]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Speech", dependencies: ["CWhisper", "Media"]),
+        .target(
+            name: "Speech", dependencies: ["CWhisper", "Media", "Models"],
+            // Optimised in debug builds too: the voice encoder's loops are 30× slower unoptimised, which would make the
+            // test suite (a debug build) spend minutes on speaker labels.
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
         .target(name: "Models"),
         .target(
             name: "Engine",

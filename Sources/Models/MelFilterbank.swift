@@ -3,8 +3,8 @@ import Foundation
 /// The mel filterbank whisper.cpp stores in its model header: what librosa.filters.mel(sr=16000, n_fft=400,
 /// n_mels=80) returns, i.e. the Slaney mel scale (linear below 1 kHz, logarithmic above) with Slaney area
 /// normalisation (each triangle scaled by 2 / its width in Hz). Computed in Double, stored as Float.
-enum MelFilterbank {
-    static func slaney(sampleRate: Double = 16000, nFFT: Int = 400, nMels: Int = 80) -> [[Float]] {
+public enum MelFilterbank {
+    public static func slaney(sampleRate: Double = 16000, nFFT: Int = 400, nMels: Int = 80) -> [[Float]] {
         let bins = nFFT / 2 + 1
         let fftFreqs = (0..<bins).map { Double($0) * sampleRate / Double(nFFT) }
         let melMin = hzToMel(0), melMax = hzToMel(sampleRate / 2)

@@ -10,6 +10,8 @@ public enum LocalModel: String, CaseIterable, Sendable, Codable {
     case smollm2 = "smollm2"
     /// Silero VAD v6 (ONNX → whisper.cpp's ggml): finds speech before whisper hears anything.
     case sileroVAD = "silero-vad"
+    /// Resemblyzer's GE2E voice encoder (3-layer LSTM, 256-d): tells speakers apart.
+    case voiceEncoder = "voice-encoder"
 
     /// Accepts the catalog name or the short speech names `recap transcribe --model` uses (base, tiny.en).
     public init(named name: String) throws {
@@ -18,6 +20,7 @@ public enum LocalModel: String, CaseIterable, Sendable, Codable {
         case "whisper-tiny.en", "tiny.en", "tiny-en": self = .whisperTinyEn
         case "smollm2", "smollm2-135m": self = .smollm2
         case "silero-vad", "silero", "vad": self = .sileroVAD
+        case "voice-encoder", "resemblyzer", "speakers": self = .voiceEncoder
         default: throw ModelError.unknownModel(name, known: LocalModel.allCases.map(\.rawValue))
         }
     }
@@ -44,6 +47,8 @@ public struct ModelSpec: Sendable, Equatable {
         case file(member: String, sha256: String)
         /// Silero VAD's 16 kHz ONNX export, converted to whisper.cpp's VAD format. `sha256` pins the ONNX file.
         case sileroONNX(member: String, sha256: String, version: [Int])
+        /// A PyTorch legacy checkpoint of Resemblyzer's voice encoder, flattened for Speech's `VoiceEncoder`.
+        case torchLegacyVoiceEncoder(member: String, sha256: String)
     }
 
     public var model: LocalModel
@@ -120,6 +125,17 @@ public enum ModelCatalog {
                 ],
                 kind: .sileroONNX(member: m, sha256: "7ed98ddbad84ccac4cd0aeb3099049280713df825c610a8ed34543318f1b2c49", version: [6, 2, 3]),
                 fileName: "ggml-silero-v6.2.3.bin", fileSize: 885_098)
+        case .voiceEncoder:
+            let m = "resemblyzer/pretrained.pt"
+            return ModelSpec(
+                model: model, summary: "Resemblyzer 0.1.4 GE2E voice encoder (speaker embeddings)", licence: "Apache-2.0",
+                wheels: [
+                    PinnedWheel(package: "resemblyzer", version: "0.1.4", wheel: "Resemblyzer-0.1.4-py3-none-any.whl",
+                                sha256: "8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9dd1f",
+                                size: 15_747_704, members: [m]),
+                ],
+                kind: .torchLegacyVoiceEncoder(member: m, sha256: "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"),
+                fileName: "voice-encoder-ge2e.bin", fileSize: 5_694_888)
         }
     }
 

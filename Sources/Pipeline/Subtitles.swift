@@ -14,14 +14,17 @@ public enum Subtitles {
     }
 
     public static func cues(_ segments: [RecapOutput.Segment], rules: SubtitleRules = SubtitleRules()) -> [Cue] {
-        CueLayout.cues(segments: segments.sorted { $0.start < $1.start }.map(words), rules: rules)
+        // A label only tells something when there are two voices or more.
+        let labelled = Set(segments.compactMap(\.speaker)).count > 1
+        return CueLayout.cues(segments: segments.sorted { $0.start < $1.start }.map { words($0, labelled: labelled) }, rules: rules)
     }
 
-    static func words(_ s: RecapOutput.Segment) -> [TimedWord] {
+    static func words(_ s: RecapOutput.Segment, labelled: Bool) -> [TimedWord] {
+        let speaker = labelled ? s.speaker : nil
         if let words = s.words, !words.isEmpty {
-            return words.map { TimedWord(start: $0.start, end: $0.end, text: $0.text, probability: $0.probability, speaker: s.speaker) }
+            return words.map { TimedWord(start: $0.start, end: $0.end, text: $0.text, probability: $0.probability, speaker: speaker) }
         }
-        return CueLayout.words(start: s.start, end: s.end, text: s.text, speaker: s.speaker)
+        return CueLayout.words(start: s.start, end: s.end, text: s.text, speaker: speaker)
     }
 
     /// Parses SRT or VTT back into cues. Used by tests and by anyone checking a file we wrote.

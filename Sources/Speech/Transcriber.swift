@@ -45,16 +45,21 @@ public actor Transcriber {
     public nonisolated let name: String
     public nonisolated let options: TranscriberOptions
     public nonisolated let vad: VoiceActivity?
+    /// Tells speakers apart when given (`speaker` on segments and words); nil: no speaker labels.
+    public nonisolated let voices: VoiceEncoder?
 
-    public init(model: WhisperModel, name: String, vad: VoiceActivity? = nil, options: TranscriberOptions = TranscriberOptions()) {
+    public init(model: WhisperModel, name: String, vad: VoiceActivity? = nil, voices: VoiceEncoder? = nil,
+                options: TranscriberOptions = TranscriberOptions()) {
         self.model = model
         self.name = name
         self.vad = vad
+        self.voices = voices
         self.options = options
     }
 
-    public init(modelPath: String, name: String, vad: VoiceActivity? = nil, options: TranscriberOptions = TranscriberOptions()) throws {
-        self.init(model: try WhisperModel(path: modelPath), name: name, vad: vad, options: options)
+    public init(modelPath: String, name: String, vad: VoiceActivity? = nil, voices: VoiceEncoder? = nil,
+                options: TranscriberOptions = TranscriberOptions()) throws {
+        self.init(model: try WhisperModel(path: modelPath), name: name, vad: vad, voices: voices, options: options)
     }
 
     /// Transcribes a clip of 16 kHz mono samples. Times in the result are `startTime` + offset in the clip.
@@ -100,6 +105,8 @@ public actor Transcriber {
         var translation: [TranscriptSegment] = []
         var timeline: [AudioSpan] = []
         var previous: String? = nil
+        /// The voice of each segment (nil when too short to tell), for speaker labels.
+        var voices: [[Float]?] = []
 
         /// The language to transcribe in now: the caller's, else the leader of the votes so far.
         var language: String? { fixed ?? votes.max { $0.value < $1.value }?.key }
@@ -107,6 +114,13 @@ public actor Transcriber {
         func transcript(name: String, duration: Double, translate: Bool) -> Transcript {
             let spoken = segments.isEmpty ? nil : language
             let probability = fixed == nil && detections > 0 ? spoken.flatMap { votes[$0] }.map { ($0 / Double(detections) * 1000).rounded() / 1000 } : nil
+            var segments = self.segments
+            if voices.count == segments.count, voices.contains(where: { $0 != nil }) {
+                for (i, label) in SpeakerLabels.assign(voices, durations: segments.map { $0.end - $0.start }).enumerated() {
+                    segments[i].speaker = label
+                    segments[i].words = segments[i].words?.map { var w = $0; w.speaker = label; return w }
+                }
+            }
             return Transcript(language: spoken, segments: segments, duration: duration, model: name,
                               languageProbability: probability, translation: translate ? translation : nil,
                               timeline: AudioTimeline.merge(timeline))
@@ -130,7 +144,16 @@ public actor Transcriber {
             }
             let language = model.isMultilingual ? (state.language ?? "en") : "en"
             let raw = try await run(batch.samples, language: language, translate: false)
-            state.segments += keep(raw, batch: batch, startTime: startTime, previous: &state.previous)
+            let kept = keep(raw, batch: batch, startTime: startTime, previous: &state.previous)
+            state.segments += kept
+            if let voices {
+                state.voices += try await onQueue {
+                    kept.map { s -> [Float]? in
+                        let a = max(0, Int((s.start - startTime) * 16000)), b = min(samples.count, Int((s.end - startTime) * 16000))
+                        return b > a ? voices.embed(Array(samples[a..<b])) : nil
+                    }
+                }
+            }
             if options.translate && model.isMultilingual {
                 if language == "en" {
                     state.translation += keep(raw, batch: batch, startTime: startTime, previous: &state.previous, repeats: false)

@@ -59,9 +59,12 @@ extension Transcript {
     /// Subtitle cues by the usual conventions (`SubtitleRules`), cut at the words' own times.
     public func cues(rules: SubtitleRules = SubtitleRules(), english: Bool = false) -> [Cue] {
         let source = english ? (translation ?? segments) : segments
+        // A label only tells something when there are two voices or more.
+        let labelled = Set(source.compactMap(\.speaker)).count > 1
         return CueLayout.cues(segments: source.map { s in
-            if let words = s.words, !words.isEmpty { return words.map { var w = $0; w.speaker = s.speaker; return w } }
-            return CueLayout.words(start: s.start, end: s.end, text: s.text, speaker: s.speaker)
+            let speaker = labelled ? s.speaker : nil
+            if let words = s.words, !words.isEmpty { return words.map { var w = $0; w.speaker = speaker; return w } }
+            return CueLayout.words(start: s.start, end: s.end, text: s.text, speaker: speaker)
         }, rules: rules)
     }
 

@@ -22,6 +22,7 @@ struct WhisperCall: Sendable {
     /// ["en": 0.97, "de": 0.01, …], only the ones above 0.1 %.
     func detectLanguage(_ samples: [Float]) throws -> [String: Double] {
         let ctx = model.context
+        let threads = CPUBudget.threads(upTo: self.threads)
         let ok = samples.withUnsafeBufferPointer { whisper_pcm_to_mel(ctx, $0.baseAddress, Int32($0.count), Int32(threads)) }
         guard ok == 0 else { throw SpeechError.inferenceFailed(code: ok) }
         var probs = [Float](repeating: 0, count: Int(whisper_lang_max_id()) + 1)
@@ -36,6 +37,10 @@ struct WhisperCall: Sendable {
 
     /// Transcribes `samples` in `language` (an ISO 639-1 code; English-only models ignore it).
     func transcribe(_ samples: [Float], language: String, cancel: CancelFlag) throws -> [Segment] {
+        let threads = CPUBudget.threads(upTo: self.threads)
+        if ProcessInfo.processInfo.environment["RECAP_SPEECH_DEBUG"] == "1" {
+            FileHandle.standardError.write(Data("whisper: \(threads) of \(self.threads) threads for \(samples.count / 16000) s\n".utf8))
+        }
         let code: Int32 = language.withCString { lang -> Int32 in
             var p = whisper_full_default_params(WHISPER_SAMPLING_GREEDY)
             p.n_threads = Int32(threads)

@@ -7,15 +7,18 @@ public actor WhisperTranscriptSource: SpeechToText {
     public nonisolated let modelName: String
     private let modelPath: String
     private nonisolated let vadPath: String?
+    private nonisolated let voicesPath: String?
     private nonisolated let options: TranscriberOptions
     private var transcriber: Transcriber?
 
     /// `modelName` as Speech names it (e.g. "whisper-base"); `modelPath` the converted ggml file; `vadPath`
     /// Silero VAD's (nil: the energy gate stands in, which cannot tell music from speech).
-    public init(modelPath: String, modelName: String, vadPath: String?, options: TranscriberOptions = TranscriberOptions()) {
+    public init(modelPath: String, modelName: String, vadPath: String?, voicesPath: String? = nil,
+                options: TranscriberOptions = TranscriberOptions()) {
         self.modelPath = modelPath
         self.modelName = modelName
         self.vadPath = vadPath
+        self.voicesPath = voicesPath
         self.options = options
     }
 
@@ -24,14 +27,16 @@ public actor WhisperTranscriptSource: SpeechToText {
     public func loaded() throws -> Transcriber {
         if let t = transcriber { return t }
         let vad = try vadPath.map { try VoiceActivity(path: $0) }
-        let t = try Transcriber(modelPath: modelPath, name: modelName, vad: vad, options: options)
+        let voices = try voicesPath.map { try VoiceEncoder(path: $0) }
+        let t = try Transcriber(modelPath: modelPath, name: modelName, vad: vad, voices: voices, options: options)
         transcriber = t
         return t
     }
 
-    /// The model with what else shapes its transcripts: "whisper-base+silero-vad", "+translate".
+    /// The model with what else shapes its transcripts: "whisper-base+silero-vad+speakers", "+translate".
     public nonisolated var method: String {
-        modelName + (vadPath != nil ? "+silero-vad" : "") + (options.translate ? "+translate" : "")
+        modelName + (vadPath != nil ? "+silero-vad" : "") + (voicesPath != nil ? "+speakers" : "")
+            + (options.translate ? "+translate" : "")
     }
 
     public func transcribe(samples: [Float]) async throws -> String {

@@ -28,6 +28,8 @@ public struct EngineSettings: Sendable, Codable, Hashable {
     public var ocr: Bool
     /// Also transcribe the speech into English (whisper's translate task).
     public var translate: Bool = false
+    /// Label who speaks when (the voice encoder), when installed.
+    public var speakers: Bool = true
     public var threads: Int
     // capability overrides (both backends)
     public var images: Bool?

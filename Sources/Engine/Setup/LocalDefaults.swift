@@ -24,8 +24,10 @@ extension EngineSettings {
             // Whisper without its VAD would put words on music: a missing VAD model is an error that says
             // how to install it, not a quiet step down.
             let vad = try ModelCatalog.path(for: .sileroVAD, paths: paths)
+            // Speaker labels when the voice encoder is installed (`--all` installs it) and not turned off.
+            let voices = speakers ? try? ModelCatalog.path(for: .voiceEncoder, paths: paths) : nil
             speech = WhisperTranscriptSource(modelPath: whisper.path, modelName: speechModel.rawValue, vadPath: vad.path,
-                                             options: TranscriberOptions(translate: translate))
+                                             voicesPath: voices?.path, options: TranscriberOptions(translate: translate))
         } else if self.speechModel != nil {
             _ = try ModelCatalog.path(for: speechModel, paths: paths)  // asked for by name: say it is missing
         }

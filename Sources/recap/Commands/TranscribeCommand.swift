@@ -46,6 +46,9 @@ struct TranscribeCommand: AsyncParsableCommand {
     @Flag(help: "Also give the speech in English (whisper's translate task; base model only). The original stays: --json has both, the text outputs show the English.")
     var translate = false
 
+    @Flag(name: .customLong("no-speakers"), help: "Do not label who speaks when.")
+    var noSpeakers = false
+
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Print SubRip (.srt) subtitles.") var srt = false
     @Flag(help: "Print WebVTT subtitles.") var vtt = false
@@ -88,7 +91,9 @@ struct TranscribeCommand: AsyncParsableCommand {
         }
         let options = TranscriberOptions(threads: threads, language: language, translate: translate)
         let vad = try VoiceActivity(path: ModelCatalog.path(for: .sileroVAD).path)
-        let transcriber = try Transcriber(modelPath: path, name: name, vad: vad, options: options)
+        // Speaker labels when the voice encoder is installed (`recap models install voice-encoder`).
+        let voices = noSpeakers ? nil : try? VoiceEncoder(path: ModelCatalog.path(for: .voiceEncoder).path)
+        let transcriber = try Transcriber(modelPath: path, name: name, vad: vad, voices: voices, options: options)
         let transcript = try await transcriber.transcribe(file: input)
         if isatty(STDERR_FILENO) != 0 && out != nil {
             FileHandle.standardError.write(Data("\(transcript.segments.count) segments, language \(transcript.language ?? "none")\n".utf8))
