@@ -176,6 +176,9 @@ public actor Transcriber {
             if text.isEmpty { continue }
             // whisper's own rule: no speech and unsure of the words.
             if s.noSpeech > options.noSpeechThreshold && s.avgLogprob < -1 { continue }
+            // What whisper writes when it hears no words it knows (its training's video outros), unsure of it:
+            // seen on a tremolo melody that Silero took for singing.
+            if Self.stockPhrases.contains(Self.normalised(text)) && s.avgLogprob < -0.5 { continue }
             let key = Self.normalised(text)
             if repeats && key == previous { continue }  // whisper's loop: the same line again
             if repeats { previous = key }
@@ -260,6 +263,14 @@ public actor Transcriber {
         // Nothing but punctuation left ("...", "-") is not speech either.
         return t.unicodeScalars.contains(where: CharacterSet.alphanumerics.contains) ? t : ""
     }
+
+    /// Whisper's best-known inventions over music and noise, normalised.
+    static let stockPhrases: Set<String> = Set([
+        "Thank you.", "Thanks for watching!", "Thank you for watching.", "Thank you for watching this video.",
+        "Please subscribe.", "Subscribe to my channel.", "Like and subscribe.", "You can see the video description below.",
+        "See you in the next video.", "See you next time.", "Subtitles by the Amara.org community", "Bye.", "You",
+        "Thank you very much.", "I'll see you next time.", "Please like and subscribe.",
+    ].map(normalised))
 
     static func normalised(_ text: String) -> String {
         String(text.lowercased().unicodeScalars.filter(CharacterSet.alphanumerics.contains))

@@ -55,6 +55,15 @@ public final class VoiceActivity: @unchecked Sendable {
         p.speech_pad_ms = Int32(parameters.pad * 1000)
         p.max_speech_duration_s = .greatestFiniteMagnitude
         return try lock.withLock {
+            if ProcessInfo.processInfo.environment["RECAP_VAD_DEBUG"] == "1",
+               samples.withUnsafeBufferPointer({ whisper_vad_detect_speech(context, $0.baseAddress, Int32($0.count)) }) {
+                let n = Int(whisper_vad_n_probs(context)), probs = whisper_vad_probs(context)!
+                let perSecond = 16000 / 512
+                let line = stride(from: 0, to: n, by: perSecond).map { a in
+                    String(format: "%.2f", (a..<min(n, a + perSecond)).map { Double(probs[$0]) }.reduce(0, +) / Double(min(n, a + perSecond) - a))
+                }.joined(separator: " ")
+                FileHandle.standardError.write(Data("vad: \(line)\n".utf8))
+            }
             let found = samples.withUnsafeBufferPointer {
                 whisper_vad_segments_from_samples(context, p, $0.baseAddress, Int32($0.count))
             }

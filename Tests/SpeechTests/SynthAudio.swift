@@ -44,6 +44,11 @@ enum SynthAudio {
             let expr = "0.25*sin(2*PI*(220*pow(2\\,floor(mod(t*3\\,8))/12))*t)*(0.5+0.5*sin(2*PI*3*t))"
                 + "+0.15*sin(2*PI*110*t)+0.1*(random(0)-0.5)*lt(mod(t\\,0.5)\\,0.05)"
             return try decode(["-f", "lavfi", "-i", "aevalsrc=\(expr):s=16000:d=\(d)"])
+        case "tremolo":
+            // A pure-tone melody pulsing at a syllable's rate: Silero VAD takes it for singing (probability ≈ 1),
+            // so only whisper's own guards stand between it and invented words.
+            let expr = "0.25*sin(2*PI*(220*pow(2\\,floor(mod(t*3\\,8))/12))*t)*(0.5+0.5*sin(2*PI*3*t))+0.15*sin(2*PI*110*t)"
+            return try decode(["-f", "lavfi", "-i", "aevalsrc=\(expr):s=16000:d=\(d)"])
         case "music-sample":
             return try decode(["-i", TestEnv.sample("music.mp4").path, "-vn"])
         default: throw SynthError(message: "no sound named \(kind)")

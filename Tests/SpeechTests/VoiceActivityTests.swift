@@ -43,7 +43,7 @@ import Testing
 
     /// Every kind of non-speech, ten times each (whisper is not deterministic under thread scheduling, and the
     /// old energy gate passed or failed music by luck): never a word.
-    @Test(arguments: ["music", "music-sample", "applause", "tone", "noise", "silence"])
+    @Test(arguments: ["music", "music-sample", "tremolo", "applause", "tone", "noise", "silence"])
     func nonSpeechNeverGivesWords(kind: String) async throws {
         let t = try SharedTranscribers.base.get()
         let audio = try SynthAudio.sound(kind)
@@ -51,7 +51,7 @@ import Testing
             let heard = try await t.transcribe(samples: audio)
             #expect(heard.segments.isEmpty, "\(kind), run \(run): invented \"\(heard.text)\"")
             #expect(heard.language == nil)
-            #expect(!heard.timeline.contains { $0.kind == .speech }, "\(kind): \(heard.timeline)")
+            if kind != "tremolo" { #expect(!heard.timeline.contains { $0.kind == .speech }, "\(kind): \(heard.timeline)") }
         }
     }
 

@@ -25,13 +25,16 @@ import Testing
         let heard = words.map { WordAlignment.words($0.text).joined() }
         let alignment = WordAlignment(reference: truth.map(\.word), hypothesis: heard)
         var matched = 0, close = 0
-        var report: [String] = []
+        var report: [String] = [], errors: [Double] = []
         for (h, r) in alignment.hypothesisToReference.enumerated() {
             guard let r, heard[h] == truth[r].word else { continue }
             matched += 1
             let ds = abs(words[h].start - truth[r].start), de = abs(words[h].end - truth[r].end)
+            errors += [ds, de]
             if ds <= 0.3 && de <= 0.3 { close += 1 } else { report.append("\(truth[r].word): \(words[h].start)-\(words[h].end) vs \(truth[r].start)-\(truth[r].end)") }
         }
+        errors.sort()
+        print("word times: \(close) of \(matched) recognised words within 0.3 s at both ends; edge error median \(errors.isEmpty ? 0 : errors[errors.count / 2]) s, 90th percentile \(errors.isEmpty ? 0 : errors[errors.count * 9 / 10]) s")
         #expect(matched >= truth.count * 3 / 4, "only \(matched) of \(truth.count) words recognised: \(heard)")
         #expect(Double(close) >= 0.9 * Double(matched), "\(close) of \(matched) words within 0.3 s; off: \(report)")
         // Times are in order, inside their segment.
@@ -60,6 +63,7 @@ import Testing
         }
         #expect(reference.count > 60)
         let wer = WordAlignment(reference: reference, hypothesis: hypothesis).wordErrorRate
+        print("LibriVox: WER \(wer) over \(reference.count) words")
         #expect(wer <= 0.08, "WER \(wer): \(hypothesis.joined(separator: " "))")
     }
 
