@@ -119,7 +119,10 @@ func Pipeline_probe(duration: Double) -> RecapOutput.Probe { probe(duration: dur
         // Checkpointed stages were not run again.
         let probesAfter = media.calls.filter { $0.hasPrefix("probe") }.count
         #expect(probesAfter - probesBefore == 2 - withProbe.count)
-        #expect(media.calls.filter { $0 == "transcribe" }.count - transcribesBefore == 2 * (2 - withTranscripts.count))
+        // Each job without a transcript checkpoint is transcribed again (once, or twice when the outage hit
+        // while its transcript was being written: timing decides); one with a checkpoint never is.
+        let transcribed = media.calls.filter { $0 == "transcribe" }.count - transcribesBefore
+        #expect(transcribed >= 2 - withTranscripts.count && transcribed <= 2 * (2 - withTranscripts.count), "\(transcribed) transcriptions")
         #expect(up.calls.count == 2)
     }
 
