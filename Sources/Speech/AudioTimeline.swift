@@ -20,20 +20,10 @@ enum AudioTimeline {
 
     /// Spans covering the whole clip, in the file's clock (`offset` + clip time).
     static func spans(samples: [Float], speech: [ClosedRange<Double>], offset: Double) -> [AudioSpan] {
-        let n = Int((Double(samples.count) / 16000 / frame).rounded(.up))
+        let levels = Loudness.dbfs(samples, frame: Int(frame * 16000), partialLast: true)
+        let n = levels.count
         guard n > 0 else { return [] }
-        let size = Int(frame * 16000)
-        var kinds = [AudioSpan.Kind](repeating: .silence, count: n)
-        samples.withUnsafeBufferPointer { buf in
-            for i in 0..<n {
-                let a = i * size, b = min(buf.count, a + size)
-                guard b > a else { continue }
-                var sum: Float = 0
-                for j in a..<b { sum += buf[j] * buf[j] }
-                let rms = (sum / Float(b - a)).squareRoot()
-                if rms > 1e-7, 20 * log10(rms) >= silenceDB { kinds[i] = .sound }
-            }
-        }
+        var kinds = levels.map { $0 >= silenceDB ? AudioSpan.Kind.sound : .silence }
         for r in speech {
             let a = max(0, Int(r.lowerBound / frame)), b = min(n, Int((r.upperBound / frame).rounded(.up)))
             if b > a { for i in a..<b { kinds[i] = .speech } }

@@ -23,17 +23,9 @@ public struct SpeechGate: Sendable, Equatable {
     /// Speech-like regions of `samples`, in seconds from the clip's start.
     public func regions(in samples: [Float], sampleRate: Int = 16000) -> [ClosedRange<Double>] {
         let frame = max(1, Int(frameSeconds * Double(sampleRate)))
-        let n = samples.count / frame
+        let db = Loudness.dbfs(samples, frame: frame)
+        let n = db.count
         guard n > 0 else { return [] }
-        var db = [Float](repeating: -120, count: n)
-        samples.withUnsafeBufferPointer { buf in
-            for i in 0..<n {
-                var sum: Float = 0
-                for j in (i * frame)..<((i + 1) * frame) { sum += buf[j] * buf[j] }
-                let rms = (sum / Float(frame)).squareRoot()
-                db[i] = rms > 1e-6 ? 20 * log10(rms) : -120
-            }
-        }
         let floor = db.sorted()[n / 10]
         let threshold = max(absoluteFloorDB, floor + marginDB)
 

@@ -16,17 +16,8 @@ struct WordSnap {
     static let reach = 0.6
 
     init(samples: [Float]) {
-        let size = Int(Self.frame * 16000)
-        let n = samples.count / size
-        var levels = [Float](repeating: -120, count: n)
-        samples.withUnsafeBufferPointer { buf in
-            for i in 0..<n {
-                var sum: Float = 0
-                for j in (i * size)..<((i + 1) * size) { sum += buf[j] * buf[j] }
-                let rms = (sum / Float(size)).squareRoot()
-                levels[i] = rms > 1e-7 ? 20 * log10(rms) : -120
-            }
-        }
+        let levels = Loudness.dbfs(samples, frame: Int(Self.frame * 16000))
+        let n = levels.count
         self.levels = levels
         // Voiced: within 35 dB of the batch's loud frames and above −50 dBFS. Relative, so a quiet recording
         // still has voiced frames.
