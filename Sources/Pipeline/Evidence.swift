@@ -7,9 +7,12 @@ public struct Evidence: Sendable {
     public var probe: RecapOutput.Probe
     public var segments: [RecapOutput.Segment]
     public var scenes: [RecapOutput.Scene]
+    /// The audio's measured speech / sound / silence spans (empty when not measured).
+    public var timeline: [RecapOutput.AudioSpan]
 
-    public init(fileName: String, probe: RecapOutput.Probe, segments: [RecapOutput.Segment], scenes: [RecapOutput.Scene]) {
-        self.fileName = fileName; self.probe = probe; self.segments = segments; self.scenes = scenes
+    public init(fileName: String, probe: RecapOutput.Probe, segments: [RecapOutput.Segment], scenes: [RecapOutput.Scene],
+                timeline: [RecapOutput.AudioSpan] = []) {
+        self.fileName = fileName; self.probe = probe; self.segments = segments; self.scenes = scenes; self.timeline = timeline
     }
 
     public var hasSpeech: Bool { segments.contains { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty } }

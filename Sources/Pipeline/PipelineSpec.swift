@@ -81,7 +81,7 @@ public struct PipelineSpec: Sendable, Equatable {
 
     /// The names a prompt template may use, in `{name}` form.
     public static let templateInputs: Set<String> = [
-        "transcript", "ocr", "frame_facts", "metadata", "extract", "chunk_summaries", "scene_list",
+        "transcript", "ocr", "frame_facts", "metadata", "extract", "chunk_summaries", "scene_list", "fields",
     ]
 }
 

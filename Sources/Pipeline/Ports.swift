@@ -75,7 +75,8 @@ public protocol SpeechPort: Sendable {
     /// Transcribes a file's audio, given as consecutive blocks of 16 kHz mono samples that carry their start in
     /// the file (`HearStage` joins the audio stage's clips into blocks). Segment times are in the file's clock.
     /// Speech gating (no invented text on music or silence) is the recognizer's job.
-    func transcribe(_ blocks: AsyncThrowingStream<AudioClip, any Error>, language: String) async throws -> SpeechResult
+    /// `prompt`: words the speech likely holds, spelled right (on-screen text, file and folder names); nil: none.
+    func transcribe(_ blocks: AsyncThrowingStream<AudioClip, any Error>, language: String, prompt: String?) async throws -> SpeechResult
 }
 
 extension SpeechPort {

@@ -36,7 +36,8 @@ struct ResultAssembler {
         }
         if props["chapters"] != nil {
             let modelChapters = (r["chapters"]?.arrayValue ?? []).filter { !($0["title"]?.stringValue ?? "").isEmpty }
-            r["chapters"] = .array(chapters(model: modelChapters, duration: duration))
+            let limit = (props["chapters"]?["maxItems"]?.doubleValue).map(Int.init) ?? 12
+            r["chapters"] = .array(chapters(model: modelChapters, duration: duration, limit: limit))
             // Model titles keep "model"; times are always snapped to measured anchors.
             provenance["results.chapters"] = modelChapters.isEmpty ? "derived" : "model"
         }
@@ -55,13 +56,17 @@ struct ResultAssembler {
         }
         for key in ["tags", "keywords", "hashtags"] where props[key] != nil {
             var items = (r[key]?.arrayValue ?? []).compactMap(\.stringValue)
+            let fromModel = items.count
             let limit = Int(props[key]?["maxItems"]?.doubleValue ?? 8)
             if items.count < limit {
                 let text = evidence.segments.map(\.text).joined(separator: " ") + " " + evidence.scenes.map(\.ocrText).joined(separator: " ")
                 for w in Extractive.keywords(text, count: limit) where items.count < limit && !items.contains(where: { $0.lowercased().contains(w) }) {
                     items.append(w)
-                    provenance["results.\(key)"] = "model+extractive"
                 }
+            }
+            // Say who chose them: the model, the keyword pass, or both (a small-context model is not asked).
+            if items.count > fromModel, provenance["results.\(key)"] != "measured" {
+                provenance["results.\(key)"] = fromModel == 0 ? "extractive" : "model+extractive"
             }
             if key == "hashtags" {
                 items = items.map { "#" + $0.filter { $0.isLetter || $0.isNumber || $0 == "_" } }.filter { $0.count > 1 }
@@ -69,9 +74,26 @@ struct ResultAssembler {
             var seen = Set<String>()
             r[key] = .array(items.filter { seen.insert($0.lowercased()).inserted }.map { .string($0) })
         }
+        if props["posts"] != nil, (r["posts"]?.arrayValue ?? []).isEmpty, let posts = derivedPosts(r, schema: props["posts"]!) {
+            // The model's posts were lost (a small model loops to the token cap): one post per platform from the
+            // captions that stood, within each platform's limit (applied below).
+            r["posts"] = .array(posts)
+            provenance["results.posts"] = "derived from the captions"
+        }
         var result = JSONValue.object(r)
         for limit in spec.limits { result = Limits.apply(limit, to: result) }
         return result
+    }
+
+    func derivedPosts(_ r: [String: JSONValue], schema: JSONValue) -> [JSONValue]? {
+        let platforms = schema["items"]?["properties"]?["platform"]?["enum"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let short = r["short_caption"]?.stringValue ?? r["title"]?.stringValue
+        let long = r["long_caption"]?.stringValue ?? r["paragraph"]?.stringValue ?? short
+        guard let short, let long, !platforms.isEmpty else { return nil }
+        let tags = (r["hashtags"]?.arrayValue ?? []).prefix(5)
+        return platforms.map { p in
+            .object(["platform": .string(p), "caption": .string(["x", "youtube"].contains(p) ? short : long), "hashtags": .array(Array(tags))])
+        }
     }
 
     /// The frame most likely to read well as a cover: mid-brightness, with text if any, away from the ends.
@@ -89,7 +111,7 @@ struct ResultAssembler {
 
     /// Chapters always carry real times: the model's titles if it gave some, placed at scene starts or
     /// transcript times within the media; otherwise one chapter per scene titled by what was said in it.
-    func chapters(model: [JSONValue], duration: Double) -> [JSONValue] {
+    func chapters(model: [JSONValue], duration: Double, limit: Int) -> [JSONValue] {
         let anchors = (evidence.scenes.map(\.start) + evidence.segments.map(\.start)).filter { $0 >= 0 && $0 <= duration }.sorted()
         var out: [(Double, String)] = []
         for c in model {
@@ -99,14 +121,22 @@ struct ResultAssembler {
             out.append((snapped, title))
         }
         if out.isEmpty {
-            for sc in evidence.scenes {
-                let said = evidence.segments.filter { $0.start >= sc.start && $0.start < sc.end }.map(\.text).joined(separator: " ")
+            // More scenes than chapters allowed: neighbouring scenes are grouped into `limit` even runs, each
+            // titled by its on-screen heading or the first words said in it.
+            let scenes = evidence.scenes
+            let groups = max(1, min(limit, scenes.count))
+            for g in 0..<groups where !scenes.isEmpty {
+                let a = g * scenes.count / groups, b = (g + 1) * scenes.count / groups
+                let start = scenes[a].start, end = scenes[b - 1].end
+                let heading = scenes[a..<b].lazy.compactMap { $0.ocrText.split(separator: "\n").first.map(String.init) }
+                    .first { Extractive.words($0).count >= 2 }
+                let said = evidence.segments.filter { $0.start >= start && $0.start < end }.map(\.text).joined(separator: " ")
                 let words = said.split(separator: " ").prefix(8).joined(separator: " ")
-                out.append((sc.start, words.isEmpty ? "Scene \(sc.index + 1)" : words))
+                out.append((start, heading.map { $0 == $0.uppercased() ? Summarizer.titleCase($0) : $0 } ?? (words.isEmpty ? "Part \(g + 1)" : words)))
             }
         }
         var seen = Set<Int>()
-        return out.sorted { $0.0 < $1.0 }.filter { seen.insert(Int($0.0 * 1000)).inserted }
+        return out.sorted { $0.0 < $1.0 }.filter { seen.insert(Int($0.0 * 1000)).inserted }.prefix(limit)
             .map { .object(["start": .number(round3($0.0)), "title": .string($0.1)]) }
     }
 }

@@ -69,11 +69,16 @@ extension Runner {
                 return AudioSet(clips: clips?.map { var c = $0; c.file = Self.relative($0.file, to: work); return c })
             }
             let counter = counter(for: p.jobID)
+            // What is on screen helps hear: the slides' words (and the file and folder names) prime the
+            // recogniser, so transcription waits for the frames' OCR; audio extraction still overlaps it.
+            let (frames, framesSeconds) = try await framesDone
+            let folder = (t.file.relativePath as NSString).deletingLastPathComponent
+            let hints = SpeechHints.make(ocrTexts: frames.frames.map(\.ocrText), fileName: url.lastPathComponent,
+                                         folder: folder.isEmpty ? nil : (folder as NSString).lastPathComponent)
             let (heard, transcribeSeconds): (HeardAudio, Double) = try await runStage(.transcribe, ctx) {
                 guard let clips = audio.clips, let hearing else { return HeardAudio(transcript: nil, warnings: []) }
-                return try await hearing.run(clips, work: work, counter: counter)
+                return try await hearing.run(clips, work: work, counter: counter, hints: hints)
             }
-            let (frames, framesSeconds) = try await framesDone
             p.frames = frames
             p.timings["frames"] = framesSeconds
             p.timings["audio"] = audioSeconds
@@ -106,7 +111,7 @@ extension Runner {
             }
             let scenes = seen.scenes
             let evidence = Evidence(fileName: p.file.url.lastPathComponent, probe: p.probe,
-                                    segments: p.transcript?.segments ?? [], scenes: scenes)
+                                    segments: p.transcript?.segments ?? [], scenes: scenes, timeline: p.transcript?.timeline ?? [])
             let summary: SummaryCheckpoint = try await stage(.summarize, &p) {
                 let o = try await Summarizer(spec: self.spec, engine: self.engine).run(evidence, counter: self.counter(for: snapshot.jobID))
                 return SummaryCheckpoint(results: o.results, extract: o.extract, grounding: o.grounding,

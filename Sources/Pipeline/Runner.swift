@@ -47,7 +47,8 @@ public final class Runner: Sendable {
         JobKey(spec: spec, engine: engine.description, transcripts: hearing.map { h -> String in
             switch h.by {
             case .engine: return "engine"
-            case .whisper(let speech): return "whisper:\(speech.method)"
+            // "+screen-words": the slides' words prime whisper (SpeechHints), which changes what it writes.
+            case .whisper(let speech): return "whisper:\(speech.method)+screen-words"
             }
         }).identity
     }

@@ -72,13 +72,14 @@ public struct Summarizer: Sendable {
         let answers = AnswerTally()
         var provenance: [String: String] = [:]
         if !evidence.hasSpeech && !evidence.hasOnScreenText && !evidence.hasModelDescriptions {
-            // Nothing a language model could summarize truthfully: say so instead of asking it to invent.
-            model = SchemaFiller.fill(spec.resultSchema, text: grounding.note)
-            for k in spec.resultSchema["properties"]?.objectValue?.keys ?? [:].keys { provenance["results.\(k)"] = "derived" }
+            // Nothing a language model could summarize truthfully: describe what was measured instead.
+            model = MeasuredSummary(evidence: evidence).fill(spec.resultSchema)
+            for k in spec.resultSchema["properties"]?.objectValue?.keys ?? [:].keys { provenance["results.\(k)"] = "measured" }
         } else {
             let budget = engine.description.contextTokens - answerTokens(spec.reducePrompt, schema: modelSchema) - 48
-            let allInputs = evidence.inputs(extract: central.map(\.0))
+            let allInputs = evidence.inputs(extract: central.map(\.0)).merging(["fields": fieldList(modelSchema)]) { $1 }
             let single = call(spec.reducePrompt, inputs: allInputs, schema: modelSchema, purpose: "summarize")
+            var final = single
             if await engine.estimateTokens(single) <= budget {
                 model = try await generate(single, counter: counter, answers: answers, warnings: &warnings)
             } else {
@@ -88,10 +89,11 @@ public struct Summarizer: Sendable {
                 // Reduce until the chunk summaries fit one request (hierarchical for very long media).
                 while true {
                     let inputs = evidence.inputs(lines: [], extract: central.map(\.0), chunkSummaries: text.map(\.text).joined(separator: "\n"))
-                    let reduce = call(spec.reducePrompt, inputs: inputs.merging(["transcript": "(summarized per part below)"]) { $1 },
-                                      schema: modelSchema, purpose: "reduce")
+                        .merging(["transcript": "(summarized per part below)", "fields": fieldList(modelSchema)]) { $1 }
+                    let reduce = call(spec.reducePrompt, inputs: inputs, schema: modelSchema, purpose: "reduce")
                     if await engine.estimateTokens(reduce) <= budget || text.count <= 1 {
                         model = try await generate(reduce, counter: counter, answers: answers, warnings: &warnings)
+                        final = reduce
                         break
                     }
                     text = try await combine(text, evidence: evidence, counter: counter, answers: answers, warnings: &warnings)
@@ -102,16 +104,37 @@ public struct Summarizer: Sendable {
             if answers.valid == 0, let reason = answers.firstInvalid {
                 throw UnusableAnswers(count: answers.invalid, reason: reason)
             }
-            let (grounded, dropped) = GroundingGate(evidence).filter(model, schema: modelSchema)
-            if !dropped.isEmpty {
-                warnings.append("summarize: the model's \(dropped.joined(separator: ", ")) did not rest on the evidence; what was said stands in (extractive)")
+            let gate = GroundingGate(evidence)
+            var (grounded, cuts) = review(model, gate: gate, evidence: evidence)
+            // Fields lost whole are asked for once more, naming what was wrong; the rest of the answer stands.
+            let lost = cuts.filter(\.whole)
+            if !lost.isEmpty, let again = await reask(final, fields: lost, counter: counter, answers: answers, warnings: &warnings) {
+                let (second, secondCuts) = review(again, gate: gate, evidence: evidence)
+                var merged = grounded.objectValue ?? [:]
+                for (k, v) in second.objectValue ?? [:] where merged[k] == nil && lost.contains(where: { $0.field == k }) {
+                    merged[k] = v
+                    cuts.removeAll { $0.field == k }
+                    cuts += secondCuts.filter { $0.field == k }
+                    provenance["results.\(k)"] = "model (asked again)"
+                }
+                grounded = .object(merged)
+            }
+            for c in cuts {
+                warnings.append("summarize: \(c.whole ? "dropped" : "trimmed") the model's \(c.field): \(c.claims.prefix(2).joined(separator: "; "))")
             }
             var fields = grounded.objectValue ?? [:]
-            for k in fields.keys { provenance["results.\(k)"] = "model" }
+            for k in fields.keys where provenance["results.\(k)"] == nil {
+                let cut = cuts.first { $0.field == k }
+                provenance["results.\(k)"] = cut.map { "model (\($0.claims.count) unsupported part\($0.claims.count == 1 ? "" : "s") cut)" } ?? "model"
+            }
             // What the model left out or got wrong: say what was said instead (extractive), never the grounding note.
             for (k, v) in Self.extractiveFallback(modelSchema, extract: extract, evidence: evidence).objectValue ?? [:] where fields[k] == nil {
                 fields[k] = v
-                provenance["results.\(k)"] = "extractive"
+                provenance["results.\(k)"] = k == "title" && Self.onScreenTitle(evidence) != nil ? "on-screen text" : "extractive"
+            }
+            if let t = fields["title"]?.stringValue, TitleCheck.problem(t, fileName: evidence.fileName) != nil {
+                fields["title"] = .string(MeasuredSummary(evidence: evidence).title)
+                provenance["results.title"] = "measured"
             }
             model = .object(fields)
         }
@@ -119,7 +142,7 @@ public struct Summarizer: Sendable {
         let errors = JSONSchemaValidator(schema: spec.resultSchema).violations(of: results).map(\.description)
         if !errors.isEmpty {
             warnings.append("the model's result needed repair to fit the pipeline schema: \(errors.prefix(3).joined(separator: "; "))")
-            results = SchemaFiller.repair(results, schema: spec.resultSchema, text: grounding.note)
+            results = SchemaFiller.repair(results, schema: spec.resultSchema, text: MeasuredSummary(evidence: evidence).oneLine)
         }
         return Outcome(results: results, extract: extract, grounding: grounding, provenance: provenance,
                        warnings: warnings, engineCalls: counter.value, chunks: chunks)
@@ -132,18 +155,90 @@ public struct Summarizer: Sendable {
             sentences = evidence.scenes.map(\.ocrText).filter { !$0.isEmpty }
         }
         guard !sentences.isEmpty else { return .object([:]) }
-        let onScreenTitle = evidence.scenes.lazy.compactMap {
-            $0.ocrText.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
-        }.first { $0.count >= 3 }
+        let onScreenTitle = Self.onScreenTitle(evidence)
         var out: [String: JSONValue] = [:]
         for (key, prop) in schema["properties"]?.objectValue ?? [:] where prop["type"]?.stringValue == "string" {
             let max = Int(prop["maxLength"]?.doubleValue ?? 10_000)
             var text = ["title", "one_line", "short_caption", "alt_text"].contains(key) ? sentences[0] : sentences.joined(separator: " ")
             // A title shown on screen (a title card, a slide heading) names the video better than a sentence.
-            if key == "title", let shown = onScreenTitle { text = shown }
+            if key == "title" {
+                // A title shown on screen names the video best; else the shortest central sentence that reads at a glance.
+                text = onScreenTitle ?? sentences.filter { $0.count <= TitleCheck.maxLength }.min { $0.count < $1.count } ?? sentences[0]
+                out[key] = .string(Limits.truncate(text.trimmingCharacters(in: CharacterSet(charactersIn: " .")), to: min(max, TitleCheck.maxLength)))
+                continue
+            }
             out[key] = .string(Limits.truncate(text, to: max))
         }
         return .object(out)
+    }
+
+    /// The first line of on-screen text that reads as a title (a title card, a slide heading), in the case a
+    /// person would write it: "THE LIGHTHOUSE OF ALEXANDRIA" → "The Lighthouse of Alexandria".
+    static func onScreenTitle(_ e: Evidence) -> String? {
+        for scene in e.scenes {
+            for line in scene.ocrText.split(separator: "\n") {
+                let t = line.trimmingCharacters(in: .whitespaces)
+                guard Extractive.words(t).count >= 2, t.filter(\.isLetter).count >= 6, TitleCheck.problem(t, fileName: e.fileName) == nil else { continue }
+                return t == t.uppercased() ? titleCase(t) : t
+            }
+        }
+        return nil
+    }
+
+    static func titleCase(_ t: String) -> String {
+        let small: Set<String> = ["a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "by", "with"]
+        return t.lowercased().split(separator: " ").enumerated().map { i, w in
+            i > 0 && small.contains(String(w)) ? String(w) : w.prefix(1).uppercased() + w.dropFirst()
+        }.joined(separator: " ")
+    }
+
+    /// The gate, plus the title rules: a title that is an apology, a timestamp or junk is cut like a claim.
+    func review(_ answer: JSONValue, gate: GroundingGate, evidence: Evidence) -> (JSONValue, [GroundingGate.Cut]) {
+        var (kept, cuts) = gate.filter(answer, schema: modelSchema)
+        if var o = kept.objectValue, let t = o["title"]?.stringValue, let p = TitleCheck.problem(t, fileName: evidence.fileName) {
+            o["title"] = nil
+            kept = .object(o)
+            cuts.append(.init(field: "title", claims: ["\"\(t)\" (\(p))"], whole: true))
+        }
+        return (kept, cuts)
+    }
+
+    /// One more request for the fields the gate removed whole, naming what was unsupported. Nil when the
+    /// engine gives nothing usable.
+    func reask(_ first: EngineCall, fields: [GroundingGate.Cut], counter: EngineCallCounter, answers: AnswerTally,
+               warnings: inout [String]) async -> JSONValue? {
+        guard case .object(var s) = modelSchema, let props = s["properties"]?.objectValue else { return nil }
+        let names = fields.map(\.field).filter { props[$0] != nil }
+        guard !names.isEmpty else { return nil }
+        s["properties"] = .object(props.filter { names.contains($0.key) })
+        s["required"] = .array(names.map { .string($0) })
+        let schema = JSONValue.object(s)
+        let problems = fields.flatMap(\.claims).prefix(6).map { "- \($0)" }.joined(separator: "\n")
+        var again = first
+        again.purpose = "summarize again"
+        again.schema = schema
+        again.maxTokens = answerTokens(spec.reducePrompt, schema: schema)
+        again.parts.append(.text("""
+
+            An earlier answer was rejected because these statements are not in the evidence:
+            \(problems)
+            Write \(fieldList(schema)) again. Use only names, numbers and facts that appear in the evidence above.
+            """))
+        return try? await generate(again, counter: counter, answers: answers, warnings: &warnings)
+    }
+
+    /// The fields a schema asks for, as a prompt says them: "a title (at most 100 characters), a one_line …".
+    func fieldList(_ schema: JSONValue) -> String {
+        let props = schema["properties"]?.objectValue ?? [:]
+        let order = (schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? []) + props.keys.sorted()
+        var seen = Set<String>()
+        return order.filter { props[$0] != nil && seen.insert($0).inserted }.map { key in
+            let p = props[key]!
+            var limit = ""
+            if let n = p["maxLength"]?.doubleValue { limit = " (at most \(Int(n)) characters)" }
+            if let n = p["maxItems"]?.doubleValue { limit = " (at most \(Int(n)))" }
+            return "\(key)\(limit)"
+        }.joined(separator: ", ")
     }
 
     static func grounding(_ e: Evidence) -> RecapOutput.Grounding {
@@ -156,8 +251,7 @@ public struct Summarizer: Sendable {
         case (false, false):
             note = e.hasModelDescriptions
                 ? "No speech and no on-screen text were found; the summary rests on the model's frame descriptions."
-                : String(format: "No speech and no on-screen text were found in this %.0f-second %@, so there is nothing to summarize beyond measured picture facts; no story was invented.",
-                         e.probe.durationSeconds, e.probe.hasVideo ? "video" : "recording")
+                : "No speech and no on-screen text were found; title and summary describe what was measured (length, picture, motion, audio), and no story was invented."
         }
         return .init(hasSpeech: speech, hasOnScreenText: text, note: note)
     }

@@ -70,9 +70,11 @@ public actor Transcriber {
     }
 
     /// Transcribes a sequence of clips (e.g. Media's `AudioChunker` output), keeping only one clip in memory.
-    /// `language` (an ISO 639-1 code) overrides the options' for this call.
-    public func transcribe<S: AsyncSequence>(clips: S, language: String? = nil) async throws -> Transcript where S.Element == AudioClip {
+    /// `language` (an ISO 639-1 code) overrides the options' for this call. `prompt` is whisper's initial prompt
+    /// for every window: words the audio is likely to hold (names on the slides), spelled as they should be.
+    public func transcribe<S: AsyncSequence>(clips: S, language: String? = nil, prompt: String? = nil) async throws -> Transcript where S.Element == AudioClip {
         var state = State(fixed: model.isMultilingual ? language ?? options.language : "en")
+        state.prompt = prompt
         var end = 0.0
         for try await clip in clips {
             try Task.checkCancellation()
@@ -98,6 +100,8 @@ public actor Transcriber {
     struct State {
         /// The language given by the caller; nil: detect.
         var fixed: String?
+        /// Whisper's initial prompt (nil: none).
+        var prompt: String?
         /// Summed detection probabilities per language, and how many windows were looked at.
         var votes: [String: Double] = [:]
         var detections = 0
@@ -143,7 +147,7 @@ public actor Transcriber {
                 state.detections += 1
             }
             let language = model.isMultilingual ? (state.language ?? "en") : "en"
-            let raw = try await run(batch.samples, language: language, translate: false)
+            let raw = try await run(batch.samples, language: language, translate: false, prompt: state.prompt)
             let kept = keep(raw, batch: batch, startTime: startTime, previous: &state.previous)
             state.segments += kept
             if let voices {
@@ -159,7 +163,7 @@ public actor Transcriber {
                     state.translation += keep(raw, batch: batch, startTime: startTime, previous: &state.previous, repeats: false)
                 } else {
                     var none: String? = nil
-                    let english = try await run(batch.samples, language: language, translate: true)
+                    let english = try await run(batch.samples, language: language, translate: true, prompt: nil)
                     state.translation += keep(english, batch: batch, startTime: startTime, previous: &none)
                 }
             }
@@ -237,12 +241,12 @@ public actor Transcriber {
     }
 
     /// One whisper_full call. Cancellation of the calling task aborts whisper between graph computations.
-    private func run(_ samples: [Float], language: String, translate: Bool) async throws -> [WhisperCall.Segment] {
+    private func run(_ samples: [Float], language: String, translate: Bool, prompt: String?) async throws -> [WhisperCall.Segment] {
         let call = whisperCall(translate: translate)
         let flag = CancelFlag()
         return try await withTaskCancellationHandler {
             try Task.checkCancellation()
-            return try await onQueue { try call.transcribe(samples, language: language, cancel: flag) }
+            return try await onQueue { try call.transcribe(samples, language: language, prompt: prompt, cancel: flag) }
         } onCancel: {
             flag.set()
         }

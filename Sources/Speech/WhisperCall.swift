@@ -35,14 +35,16 @@ struct WhisperCall: Sendable {
         return out
     }
 
-    /// Transcribes `samples` in `language` (an ISO 639-1 code; English-only models ignore it).
-    func transcribe(_ samples: [Float], language: String, cancel: CancelFlag) throws -> [Segment] {
+    /// Transcribes `samples` in `language` (an ISO 639-1 code; English-only models ignore it), with `prompt` as
+    /// whisper's initial prompt (it conditions the spelling of names; whisper keeps its last 224 tokens).
+    func transcribe(_ samples: [Float], language: String, prompt: String? = nil, cancel: CancelFlag) throws -> [Segment] {
         let threads = CPUBudget.threads(upTo: self.threads)
         if ProcessInfo.processInfo.environment["RECAP_SPEECH_DEBUG"] == "1" {
             FileHandle.standardError.write(Data("whisper: \(threads) of \(self.threads) threads for \(samples.count / 16000) s\n".utf8))
         }
-        let code: Int32 = language.withCString { lang -> Int32 in
+        let code: Int32 = language.withCString { lang -> Int32 in (prompt ?? "").withCString { promptText -> Int32 in
             var p = whisper_full_default_params(WHISPER_SAMPLING_GREEDY)
+            if let prompt, !prompt.isEmpty { p.initial_prompt = promptText }
             p.n_threads = Int32(threads)
             p.no_context = true
             p.print_progress = false
@@ -64,7 +66,7 @@ struct WhisperCall: Sendable {
             return withExtendedLifetime(cancel) {
                 samples.withUnsafeBufferPointer { whisper_full(model.context, p, $0.baseAddress, Int32($0.count)) }
             }
-        }
+        } }
         if cancel.isSet { throw CancellationError() }
         guard code == 0 else { throw SpeechError.inferenceFailed(code: code) }
 

@@ -34,7 +34,7 @@ final class FakeMedia: MediaPort, SpeechPort, @unchecked Sendable {
     }
     let modelName = "fake-whisper"
     let ocrModel: String? = "fake-ocr"
-    func transcribe(_ blocks: AsyncThrowingStream<AudioClip, any Error>, language: String) async throws -> SpeechResult {
+    func transcribe(_ blocks: AsyncThrowingStream<AudioClip, any Error>, language: String, prompt: String?) async throws -> SpeechResult {
         for try await _ in blocks {}
         note("transcribe")
         return SpeechResult(language: "en", segments: [.init(start: 1, end: 4, text: "Rivers carry water to the sea."),

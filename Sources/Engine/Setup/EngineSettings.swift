@@ -19,7 +19,9 @@ public struct EngineSettings: Sendable, Codable, Hashable {
     public var requestTimeoutSeconds: Double
     public var retries: Int
     // local
-    /// A GGUF replacing SmolLM2.
+    /// Which catalog language model runs (ignored when `llmModel` names a GGUF).
+    public var quality: Quality = .default
+    /// A GGUF replacing the quality tier's model.
     public var llmModel: String?
     /// The GGUF's multimodal projector: gives the local model eyes.
     public var mmproj: String?

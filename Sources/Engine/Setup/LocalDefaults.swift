@@ -34,13 +34,13 @@ extension EngineSettings {
         return LocalModels(speech: speech, ocr: ocr ? try? TextRecognizer() : nil)
     }
 
-    /// The local engine's options: llama-server from Recap's prefix, SmolLM2 (or `llmModel`), and the given
+    /// The local engine's options: llama-server from Recap's prefix, the quality tier's model (or `llmModel`), and the given
     /// local models (made here when not given) for audio and image parts; paths from `RecapPaths`.
     public func localOptions(paths: RecapPaths = .fromEnvironment(), models: LocalModels? = nil) throws -> LocalEngine.Options {
-        let model = try llmModel ?? ModelCatalog.path(for: .smollm2, paths: paths).path
+        let model = try llmModel ?? ModelCatalog.path(for: quality.model, paths: paths).path
         let server = LlamaServerOptions(
             binary: try paths.llamaServer().path, model: model, mmproj: mmproj,
-            contextTokens: contextTokens ?? 4096, threads: threads,
+            contextTokens: contextTokens ?? (llmModel == nil ? quality.contextTokens : 4096), threads: threads,
             startupTimeout: .seconds(max(30, requestTimeoutSeconds)))
         let parts = try models ?? localModels(paths: paths)
         return LocalEngine.Options(server: server, speech: parts.speech, ocr: parts.ocr, handleSignals: handleSignals)

@@ -15,9 +15,9 @@ public struct WhisperSpeech: SpeechPort {
 
     /// `Transcriber.transcribe(clips:)`, the same path `recap transcribe` takes: the language is detected on
     /// the first block with speech and kept, repeats across blocks are dropped.
-    public func transcribe(_ blocks: AsyncThrowingStream<AudioClip, any Error>, language: String) async throws -> SpeechResult {
+    public func transcribe(_ blocks: AsyncThrowingStream<AudioClip, any Error>, language: String, prompt: String?) async throws -> SpeechResult {
         let t = try await source.loaded()
-        let r = try await t.transcribe(clips: blocks, language: language == "auto" ? nil : language)
+        let r = try await t.transcribe(clips: blocks, language: language == "auto" ? nil : language, prompt: prompt)
         return SpeechResult(language: r.language, segments: r.segments.map(Self.segment),
                             languageProbability: r.languageProbability, translation: r.translation?.map(Self.segment),
                             timeline: r.timeline.map { .init(start: $0.start, end: $0.end, kind: $0.kind.rawValue) })

@@ -39,11 +39,13 @@ struct HearStage: Sendable {
     /// re-reading each clip's unfinished last sentence). 120 s of samples is 7.5 MB.
     static let whisperBlockSeconds = 120.0
 
-    func run(_ clips: [AudioClipFile], work: URL, counter: EngineCallCounter) async throws -> HeardAudio {
+    /// `hints`: words the speech likely holds, spelled right (`SpeechHints`); they become whisper's initial
+    /// prompt, or a line of the engine's hearing task.
+    func run(_ clips: [AudioClipFile], work: URL, counter: EngineCallCounter, hints: String? = nil) async throws -> HeardAudio {
         switch by {
         case .whisper(let speech):
             let blocks = Self.blocks(Self.speechBlocks(clips, maxSeconds: Self.whisperBlockSeconds), work: work)
-            let r = try await speech.transcribe(blocks, language: language)
+            let r = try await speech.transcribe(blocks, language: language, prompt: hints)
             let tidy = { (segments: [RecapOutput.Segment]) in
                 segments.map { s in
                     var s = s
@@ -56,7 +58,7 @@ struct HearStage: Sendable {
                                                 translation: r.translation.map(tidy), timeline: r.timeline),
                               warnings: [])
         case .engine(let engine):
-            return try await EngineHearing(engine: engine, language: language).run(clips, work: work, counter: counter)
+            return try await EngineHearing(engine: engine, language: language, hints: hints).run(clips, work: work, counter: counter)
         }
     }
 
@@ -105,6 +107,7 @@ extension AudioClipFile {
 struct EngineHearing: Sendable {
     let engine: any EnginePort
     let language: String
+    var hints: String? = nil
 
     static let system = "You transcribe audio clips word for word and say what else can be heard. Never invent speech: music, singing without clear words, noise and silence have no segments."
 
@@ -139,7 +142,8 @@ struct EngineHearing: Sendable {
             try Task.checkCancellation()
             let samples = try AudioClipFile.samples(at: work.appendingPathComponent(clip.file))
             let seconds = Double(samples.count) / 16_000
-            let task = Self.task(seconds: seconds, language: language)
+            var task = Self.task(seconds: seconds, language: language)
+            if let hints, !hints.isEmpty { task += " Names and words shown on screen, spelled as they should be: \(hints)" }
             let call = EngineCall(purpose: "hear", system: Self.system,
                                   parts: [.text(task), .audio(EngineAudio(samples: samples, start: clip.start))],
                                   schema: Self.schema, maxTokens: 900)

@@ -35,7 +35,12 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "openai: the model name the server knows (default: the first it lists). The API key is read from RECAP_API_KEY or OPENAI_API_KEY.")
     var model: String?
 
-    @Option(help: "local: a GGUF language model to use instead of SmolLM2-135M.")
+    @Option(help: ArgumentHelp(
+        "local: which language model: fast (SmolLM2-135M), balanced (Qwen2.5-Coder-0.5B) or best (Qwen2.5-Coder-1.5B).",
+        discussion: "Default: balanced, or $RECAP_QUALITY. Install a tier's model with `recap models install --all`."))
+    var quality: Quality?
+
+    @Option(help: "local: a GGUF language model to use instead of the quality tier's.")
     var llmModel: String?
 
     @Option(help: "local: the GGUF model's multimodal projector; lets the model see frames.")
@@ -53,7 +58,7 @@ struct EngineOptions: ParsableArguments {
     var audio: Bool?
     @Option(help: "Override: does the server constrain output to a JSON schema?")
     var jsonSchema: Bool?
-    @Option(help: "Override: context size in tokens (local: passed to llama-server as -c; default 4096).")
+    @Option(help: "Override: context size in tokens (local: passed to llama-server as -c; default 4096 for fast, 8192 for balanced and best).")
     var context: Int?
     @Option(help: "Override: most images per request.")
     var maxImages: Int?
@@ -67,18 +72,27 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "openai: retries on connection errors, 429 and 5xx (exponential backoff, honours Retry-After).")
     var retries: Int = 3
 
+    func validate() throws {
+        if quality == nil, let v = ProcessInfo.processInfo.environment["RECAP_QUALITY"], !v.isEmpty, Quality(rawValue: v) == nil {
+            throw ValidationError("RECAP_QUALITY=\(v) is not a quality; use fast, balanced or best")
+        }
+    }
+
     var settings: EngineSettings {
-        EngineSettings(
+        var s = EngineSettings(
             backend: backend, preset: preset, baseURL: baseURL, model: model,
             connectTimeoutSeconds: connectTimeout, requestTimeoutSeconds: timeout, retries: retries,
             llmModel: llmModel, mmproj: mmproj, speechModel: speechModel, ocr: ocr, images: images, audio: audio,
             jsonSchema: jsonSchema, contextTokens: context, maxImagesPerRequest: maxImages,
             maxAudioSecondsPerClip: maxAudioSeconds)
+        s.quality = quality ?? ProcessInfo.processInfo.environment["RECAP_QUALITY"].flatMap(Quality.init(rawValue:)) ?? .default
+        return s
     }
 }
 
 extension EngineSettings.Backend: ExpressibleByArgument {}
 extension ServerPreset: ExpressibleByArgument {}
+extension Quality: ExpressibleByArgument {}
 
 /// `recap engine check`: one tiny real request per input the engine claims.
 struct EngineCheckCommand: AsyncParsableCommand {

@@ -91,7 +91,7 @@ struct ModelsCommand: AsyncParsableCommand {
                 rows.append([
                     "model": spec.model.rawValue, "state": state, "licence": spec.licence,
                     "size": String(spec.fileSize), "download": String(spec.downloadSize),
-                    "packages": spec.wheels.map { "\($0.package)==\($0.version)" }.joined(separator: " "),
+                    "packages": packages(spec.wheels),
                     "path": ModelCatalog.location(of: spec.model, paths: paths).path, "summary": spec.summary,
                 ])
             }
@@ -101,7 +101,7 @@ struct ModelsCommand: AsyncParsableCommand {
                 print("models folder: \(paths.models.path)  (RECAP_MODELS, RECAP_CACHE move it)")
                 for r in rows {
                     let mb = String(format: "%.0f MB", (Double(r["size"]!) ?? 0) / 1e6)
-                    print("\(r["model"]!.padding(toLength: 16, withPad: " ", startingAt: 0)) \(mb.padding(toLength: 7, withPad: " ", startingAt: 0))  \(r["licence"]!.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r["state"]!)")
+                    print("\(r["model"]!.padding(toLength: 20, withPad: " ", startingAt: 0)) \(mb.padding(toLength: 7, withPad: " ", startingAt: 0))  \(r["licence"]!.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r["state"]!)")
                     print("    \(r["summary"]!); from \(r["packages"]!)")
                 }
             }
@@ -119,6 +119,12 @@ struct ModelsCommand: AsyncParsableCommand {
             print(try ModelCatalog.path(for: try LocalModel(named: name)).path)
         }
     }
+}
+
+/// "a==1 b==1", or for a model split across many wheels "p-part1==0.2.0 … p-part22==0.2.0 (22 wheels)".
+private func packages(_ wheels: [PinnedWheel]) -> String {
+    let names = wheels.map { "\($0.package)==\($0.version)" }
+    return names.count <= 3 ? names.joined(separator: " ") : "\(names[0]) … \(names[names.count - 1]) (\(names.count) wheels)"
 }
 
 private func jsonString(_ value: some Encodable) throws -> String {
