@@ -64,6 +64,8 @@ public struct Evidence: Sendable {
         let ls = subset ?? lines
         func join(_ k: Line.Kind) -> String { ls.filter { $0.kind == k }.map(\.text).joined(separator: "\n") }
         var facts = join(.frameFacts)
+        // Pixel statistics add nothing a summary of a talk can use, and each line costs a small model time.
+        if !hasModelDescriptions && (hasSpeech || hasOnScreenText) { facts = "" }
         if !facts.isEmpty && !hasModelDescriptions {
             facts = "(measured from pixels by software, not a caption; nothing here says what is shown)\n" + facts
         }

@@ -133,7 +133,7 @@ struct GroundingGate {
         let tokens = sentence.split(whereSeparator: { $0 == " " || $0 == "\n" })
         // Title Case capitalises every word: there a capital says nothing about a name.
         let capitals = tokens.filter { $0.first?.isUppercase == true }.count
-        if tokens.count >= 3, Double(capitals) / Double(tokens.count) > 0.5 { return [] }
+        if tokens.count >= 3, Double(capitals) / Double(tokens.count) > 0.7 { return [] }
         var out: [String] = []
         for (i, raw) in tokens.enumerated() where i > 0 {
             let prev = tokens[i - 1]

@@ -69,7 +69,12 @@ struct MeasuredSummary {
         if let b = brightness { picture.append(b) }
         if let c = colours.first, !["gray", "black", "white"].contains(c) || colours.count == 1 { picture.append(c) }
         let what = evidence.probe.hasVideo ? (picture.isEmpty ? "footage" : picture.joined(separator: " ") + " footage") : "audio"
-        let sound = evidence.probe.hasVideo ? " " + (audioPhrase.hasPrefix("with sound") ? "with sound" : audioPhrase) : ""
+        // A title says what there is; "no speech" is for the summary (a title reading like an error helps nobody).
+        var sound = ""
+        if evidence.probe.hasVideo {
+            let a = audioPhrase
+            sound = a.hasPrefix("with sound") ? " with sound" : a.hasPrefix("with audio") ? "" : " " + a
+        }
         return "A \(length) \(noun) of \(what)\(sound)"
     }
 

@@ -186,6 +186,11 @@ enum Limits {
     static func truncate(_ s: String, to max: Int) -> String {
         guard s.count > max else { return s }
         guard max > 1 else { return String(s.prefix(max)) }
+        // Whole sentences read better than a cut one: end at the last full stop that keeps at least half.
+        let head = s.prefix(max)
+        if let stop = head.range(of: ". ", options: .backwards), head.distance(from: head.startIndex, to: stop.lowerBound) >= max / 2 {
+            return String(head[..<stop.lowerBound]) + "."
+        }
         let cut = s.prefix(max - 1)
         let atSpace = cut.lastIndex(of: " ").map { cut[..<$0] } ?? cut
         let body = (atSpace.count >= max / 2 ? atSpace : cut).trimmingCharacters(in: CharacterSet(charactersIn: " ,;:-"))

@@ -15,7 +15,7 @@ enum SpeechHints {
             let line = raw.split(separator: " ").map(String.init).filter(isWord).joined(separator: " ")
             guard line.filter(\.isLetter).count >= 3, seen.insert(line.lowercased()).inserted else { return }
             // Whisper writes in sentence case; a prompt in capitals would pull its output into capitals.
-            lines.append(line == line.uppercased() ? Summarizer.titleCase(line) : line)
+            lines.append(line == line.uppercased() || line == line.lowercased() ? Summarizer.titleCase(line) : line)
         }
         for text in ocrTexts { for line in text.split(whereSeparator: \.isNewline) { add(String(line)) } }
         let stem = (fileName as NSString).deletingPathExtension

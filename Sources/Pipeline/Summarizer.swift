@@ -60,8 +60,11 @@ public struct Summarizer: Sendable {
         template: "Evidence for one part of the video ({metadata}).\nTranscript:\n{transcript}\nOn-screen text (OCR):\n{ocr}\nFrame facts:\n{frame_facts}\nSummarize this part in two sentences and list its key points.",
         maxTokens: 200)
 
-    public func run(_ evidence: Evidence, counter: EngineCallCounter) async throws -> Outcome {
+    public func run(_ heard: Evidence, counter: EngineCallCounter) async throws -> Outcome {
         var warnings: [String] = []
+        // Names the transcript misheard are spelled as the slides show them (the transcript itself stays as heard).
+        let names = ScreenNames(heard)
+        let evidence = names.apply(heard)
         let sentences = Extractive.sentences(evidence.segments)
         let central = Extractive.central(sentences, count: min(5, max(1, sentences.count / 4 + 1)))
         let extract = central.map { RecapOutput.ExtractSentence(text: $0.0.text, start: $0.0.start, score: ($0.1 * 1000).rounded() / 1000) }
@@ -77,7 +80,8 @@ public struct Summarizer: Sendable {
             for k in spec.resultSchema["properties"]?.objectValue?.keys ?? [:].keys { provenance["results.\(k)"] = "measured" }
         } else {
             let budget = engine.description.contextTokens - answerTokens(spec.reducePrompt, schema: modelSchema) - 48
-            let allInputs = evidence.inputs(extract: central.map(\.0)).merging(["fields": fieldList(modelSchema)]) { $1 }
+            // The whole transcript is in this request: its central sentences again would only cost tokens.
+            let allInputs = evidence.inputs(extract: []).merging(["fields": fieldList(modelSchema)]) { $1 }
             let single = call(spec.reducePrompt, inputs: allInputs, schema: modelSchema, purpose: "summarize")
             var final = single
             if await engine.estimateTokens(single) <= budget {
@@ -138,6 +142,7 @@ public struct Summarizer: Sendable {
             }
             model = .object(fields)
         }
+        if let swaps = names.provenance { provenance["names_from_screen"] = swaps }
         var results = ResultAssembler(spec: spec, evidence: evidence, extract: extract).assemble(model, provenance: &provenance)
         let errors = JSONSchemaValidator(schema: spec.resultSchema).violations(of: results).map(\.description)
         if !errors.isEmpty {

@@ -11,6 +11,9 @@ enum ChatWire {
         var seed: Int?
         var response_format: ResponseFormat?
         var stream = false
+        /// llama.cpp only: reusing a cached prompt prefix changes the batch split, and with it the numerics,
+        /// so the same request could answer differently; off, a request is repeatable.
+        var cache_prompt: Bool?
     }
 
     struct Message: Encodable {

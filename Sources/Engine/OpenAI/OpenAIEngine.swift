@@ -133,6 +133,7 @@ public struct OpenAIEngine: Engine {
         var body = ChatWire.Request(
             model: configuration.model.isEmpty ? nil : configuration.model, messages: messages,
             max_tokens: request.maxTokens, temperature: request.temperature, seed: request.seed)
+        if configuration.preset == .llamaServer { body.cache_prompt = false }
         if capabilities.jsonSchema {
             body.response_format = ChatWire.ResponseFormat(
                 json_schema: .init(name: request.schemaName, schema: request.schema ?? ["type": "object"], strict: true))

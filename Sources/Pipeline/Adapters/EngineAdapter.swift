@@ -24,7 +24,7 @@ public struct EngineBridge: EnginePort {
         return EngineRequest(
             system: call.system.isEmpty ? nil : call.system, parts: call.parts,
             schema: schema, schemaName: "recap_" + call.purpose.replacingOccurrences(of: " ", with: "_"),
-            maxTokens: max(1, call.maxTokens), temperature: 0.2, seed: 42)
+            maxTokens: max(1, call.maxTokens), temperature: 0, seed: 42)  // greedy: the same evidence, the same answer
     }
 
     public func estimateTokens(_ call: EngineCall) async -> Int {

@@ -55,13 +55,52 @@ enum FrameSampling {
                              motion: f.facts.motion, sceneScore: f.facts.sceneChange),
                 ocrText: text))
         }
+        var cuts = (result.scenes ?? []).map(\.start)
+        if let ocr, samples.contains(where: { !$0.ocrText.isEmpty }) {
+            let extra = try textChanges(url, settings: settings, duration: probe.durationSeconds, ocr: ocr,
+                                        known: samples, into: folder, firstIndex: samples.count)
+            samples = (samples + extra).sorted { $0.time < $1.time }
+            if !cuts.isEmpty || !extra.isEmpty { cuts = Array(Set(cuts + extra.map(\.time))).sorted() }
+        }
         var sheet: String?
         if !frames.isEmpty {
             let u = folder.appendingPathComponent("contact.jpg")
             try ContactSheet.write(frames, to: u)
             sheet = u.path
         }
-        let cuts = (result.scenes ?? []).map(\.start)
         return FrameSet(frames: samples, sceneCuts: cuts, contactSheet: sheet)
+    }
+
+    /// Slides change with too little picture change for the scene detector (new white text on the same dark
+    /// background), so a talk's title slide could go unread. When the video shows text, a frame every few
+    /// seconds whose picture changed is read too, and each text not seen before becomes an extra frame (and
+    /// scene start). Bounded: at most `maxFrames` extra frames and twice that many OCR calls.
+    static func textChanges(_ url: URL, settings: PipelineSpec.Frames, duration: Double, ocr: TextRecognizer,
+                            known: [FrameSample], into folder: URL, firstIndex: Int) throws -> [FrameSample] {
+        let interval = max(2.5, duration / 240)
+        var texts = known.map { Set(Extractive.words($0.ocrText)) }.filter { !$0.isEmpty }
+        var extra: [FrameSample] = []
+        var reads = 0
+        let cap = max(1, settings.maxFrames)
+        _ = try FrameSampler.sample(url: url, strategy: .every(seconds: interval), options: FrameSamplerOptions(maxSide: settings.maxSide)) { f in
+            guard extra.count < cap, reads < cap * 2 else { return }
+            // Unchanged picture, or a frame next to one already read: nothing new to read.
+            if let m = f.facts.motion, m < 0.006 { return }
+            if known.contains(where: { abs($0.time - f.time) < interval / 2 }) { return }
+            reads += 1
+            guard let r = try? ocr.recognize(jpeg: f.jpeg) else { return }
+            let text = r.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let words = Set(Extractive.words(text))
+            guard words.count >= 2, !texts.contains(where: { Double($0.intersection(words).count) / Double(max(1, $0.union(words).count)) > 0.6 }) else { return }
+            texts.append(words)
+            let file = folder.appendingPathComponent(String(format: "frame-%04d.jpg", firstIndex + extra.count))
+            guard (try? f.jpeg.write(to: file)) != nil else { return }
+            extra.append(FrameSample(
+                time: f.time, file: file.path, isKeyframe: f.isKeyframe,
+                facts: .init(brightness: f.facts.brightness, dominantColors: f.facts.dominantColors.prefix(3).map(\.name),
+                             motion: f.facts.motion, sceneScore: f.facts.sceneChange),
+                ocrText: text))
+        }
+        return extra
     }
 }

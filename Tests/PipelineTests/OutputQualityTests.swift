@@ -1,0 +1,122 @@
+import Foundation
+import Engine
+import Testing
+@testable import Pipeline
+
+/// The rules that decide what a person reads: titles, grounding, names, descriptions of wordless media.
+/// `make eval` measures the outcome on real media; these pin the rules themselves.
+@Suite struct OutputQualityTests {
+    @Test func titleRulesRejectErrorsStampsJunkAndLength() {
+        #expect(TitleCheck.problem("The Lighthouse of Alexandria") == nil)
+        #expect(TitleCheck.problem("A 10-second clip of bright green footage with sound") == nil)
+        #expect(TitleCheck.problem("") != nil)
+        #expect(TitleCheck.problem("1477") != nil)
+        #expect(TitleCheck.problem("No speech and no on-screen text were found in this 10-second video") != nil)
+        #expect(TitleCheck.problem("The 2022-01-01T00:00:00.000000Z") != nil)
+        #expect(TitleCheck.problem("Meeting at 10:30") != nil)
+        #expect(TitleCheck.problem("clip_final.mp4") != nil)
+        #expect(TitleCheck.problem("holiday", fileName: "holiday.mov") != nil)
+        #expect(TitleCheck.problem(String(repeating: "word ", count: 20)) != nil)
+    }
+
+    let talk = Evidence(
+        fileName: "sourdough.mp4", probe: probe(duration: 60),
+        segments: [.init(start: 0, end: 6, text: "Today we bake sourdough bread with a starter."),
+                   .init(start: 6, end: 12, text: "The starter needs 24 hours to rise."),
+                   .init(start: 12, end: 18, text: "Ingrid Berg bakes it at 230 degrees.")],
+        scenes: [scene(0, 0, 60, ocr: "SOURDOUGH BASICS\nOVEN: 230 C")])
+
+    @Test func paraphraseIsGroundedInventionsAreNot() {
+        let gate = GroundingGate(talk)
+        // Inflections and paraphrase of what was said pass ("baking" ~ "bake", "starters" ~ "starter").
+        #expect(gate.isGrounded("Baking sourdough with starters."))
+        #expect(gate.isGrounded("The starter rises for 24 hours."))
+        // A number or a name nobody said or showed is a claim without evidence.
+        #expect(gate.problem("The starter needs 48 hours to rise.")?.contains("48") == true)
+        #expect(gate.problem("The bread is baked by Paul Hollywood at 230 degrees.")?.contains("Paul") == true)
+        #expect(gate.isGrounded("Ingrid Berg bakes the bread at 230 degrees."))
+        // A number alone says nothing.
+        #expect(!gate.isGrounded("1477"))
+    }
+
+    @Test func unsupportedSentencesAreCutAndTheRestKept() {
+        let gate = GroundingGate(talk)
+        let answer: JSONValue = ["paragraph": "Ingrid Berg bakes sourdough bread at 230 degrees. It won a prize in Paris in 1999. The starter needs 24 hours.",
+                                 "one_line": "Sourdough baking by Ingrid Berg in Paris."]
+        let (kept, cuts) = gate.filter(answer, schema: try! loadBuiltin("summarize").resultSchema)
+        #expect(kept["paragraph"]?.stringValue == "Ingrid Berg bakes sourdough bread at 230 degrees. The starter needs 24 hours.")
+        #expect(cuts.first { $0.field == "paragraph" }?.whole == false)
+        // A one-liner is one statement: one unsupported part and it goes whole.
+        #expect(kept["one_line"] == nil && cuts.first { $0.field == "one_line" }?.whole == true)
+    }
+
+    @Test func repairedFieldsSayWhoWroteThem() async throws {
+        let spec = try loadBuiltin("summarize")
+        let engine = FakeEngine(context: 8192) { call in
+            call.purpose == "summarize again"
+                ? ["title": "Sourdough Basics"]
+                : ["title": "2022-01-01T00:00:00Z", "one_line": "Baking sourdough with a starter.",
+                   "paragraph": "Ingrid Berg bakes sourdough at 230 degrees. She learned it in Rome.",
+                   "key_points": ["The starter needs 24 hours."], "tags": ["sourdough"], "chapters": []]
+        }
+        let o = try await Summarizer(spec: spec, engine: engine).run(talk, counter: EngineCallCounter())
+        #expect(engine.calls.count == 2)
+        #expect(o.results["title"]?.stringValue == "Sourdough Basics")
+        #expect(o.provenance["results.title"] == "model (asked again)")
+        #expect(o.results["paragraph"]?.stringValue == "Ingrid Berg bakes sourdough at 230 degrees.")
+        #expect(o.provenance["results.paragraph"] == "model (1 unsupported part cut)")
+        #expect(o.provenance["results.one_line"] == "model")
+        #expect(o.provenance["results.tags"] == "model+extractive")
+        #expect(JSONSchemaValidator(schema: spec.resultSchema).violations(of: o.results).map(\.description) == [])
+    }
+
+    @Test func aSmallEngineIsToldOnlyTheFieldsItIsAskedFor() async throws {
+        let spec = try loadBuiltin("summarize")
+        let engine = FakeEngine(context: 4096) { _ in ["title": "Sourdough", "one_line": "Baking sourdough.", "paragraph": "Baking sourdough bread."] }
+        let o = try await Summarizer(spec: spec, engine: engine).run(talk, counter: EngineCallCounter())
+        let prompt = engine.calls.first.map { c in c.parts.compactMap { if case .text(let t) = $0 { return t }; return nil }.joined() } ?? ""
+        #expect(prompt.contains("title (at most 100 characters), one_line (at most 200 characters), paragraph (at most 600 characters)"))
+        #expect(!prompt.contains("key_points") && !prompt.contains("chapters ("))
+        // Lists it was not asked for are the keyword pass's, and labelled so.
+        #expect(o.provenance["results.tags"] == "extractive")
+    }
+
+    @Test func derivedChaptersNeverExceedTheSchema() async throws {
+        let spec = try loadBuiltin("summarize")
+        let scenes = (0..<14).map { scene($0, Double($0) * 10, Double($0 + 1) * 10) }
+        let e = Evidence(fileName: "trip.mp4", probe: probe(duration: 140), segments: [], scenes: scenes)
+        let o = try await Summarizer(spec: spec, engine: FakeEngine { _ in [:] }).run(e, counter: EngineCallCounter())
+        let chapters = o.results["chapters"]?.arrayValue ?? []
+        #expect(chapters.count == 6)
+        #expect(!o.warnings.contains { $0.contains("needed repair") })
+    }
+
+    @Test func misheardNamesAreSpelledAsTheSlideShows() {
+        let e = Evidence(fileName: "l.mp4", probe: probe(duration: 30),
+                         segments: [.init(start: 0, end: 9, text: "The architect was Stratus of Cnidus, on the island of Pharaohs. We tell the story.")],
+                         scenes: [scene(0, 0, 30, ocr: "ARCHITECT: SOSTRATUS OF CNIDUS\nPHAROS ISLAND\nABOUT 100 METRES TALL")])
+        let names = ScreenNames(e)
+        #expect(names.swaps == [.init(heard: "Stratus", shown: "Sostratus"), .init(heard: "Pharaohs", shown: "Pharos")])
+        let fixed = names.apply(e).segments[0].text
+        #expect(fixed == "The architect was Sostratus of Cnidus, on the island of Pharos. We tell the story.")
+    }
+
+    @Test func screenWordsBecomeAPromptInSentenceCase() {
+        let p = SpeechHints.make(ocrTexts: ["THE LIGHTHOUSE OF ALEXANDRIA\nHELEN MARSH", "|~ ;;", "THE LIGHTHOUSE OF ALEXANDRIA"],
+                                 fileName: "PharosTalk.mp4", folder: "history-lectures")
+        #expect(p == "The Lighthouse of Alexandria. Helen Marsh. Pharos Talk. History Lectures.")
+        #expect(SpeechHints.make(ocrTexts: [], fileName: "a.mp4", folder: nil) == nil)
+    }
+
+    @Test func wordlessMediaAreDescribedFromMeasurements() {
+        var green = scene(0, 0, 10)
+        green.facts = .init(brightness: 0.7, dominantColors: ["green", "white"], motion: 0.2)
+        let e = Evidence(fileName: "garden.mp4", probe: probe(duration: 10), segments: [], scenes: [green],
+                         timeline: [.init(start: 0, end: 10, kind: "sound")])
+        let m = MeasuredSummary(evidence: e)
+        #expect(m.title == "A 10-second clip of bright green footage with sound")
+        #expect(m.paragraph.contains("10 s of sound"))
+        let silent = MeasuredSummary(evidence: Evidence(fileName: "s.mp4", probe: probe(duration: 95, audio: false), segments: [], scenes: [green]))
+        #expect(silent.title == "A 2-minute clip of bright green footage with no audio track")
+    }
+}
