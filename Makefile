@@ -14,12 +14,13 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 RELEASE_BIN := .build/release/recap
 DEMO_OUT ?= $(CURDIR)/out/demo
 
-.PHONY: help deps debian native models build build-debug demo test bench samples clean
+.PHONY: help deps debian native models build build-debug demo test bench eval samples clean
 
 help:
 	@echo "make demo    install, build, and run recap on samples/ (output in out/demo)"
 	@echo "make test    install, build, and run the test suite"
 	@echo "make bench   benchmarks against the ffmpeg and whisper.cpp CLIs (medians, ratios)"
+	@echo "make eval    quality eval on generated talks: fact recall, invented names, title rules, speed, memory"
 	@echo "make deps    only install system packages and build third-party code into $(RECAP_CACHE)"
 
 # Debian packages (apt-get), then third-party source from PyPI built into the cache.
@@ -51,6 +52,9 @@ test: deps build-debug
 
 bench: build models
 	@scripts/bench.sh "$(RELEASE_BIN)"
+
+eval: build models
+	@scripts/eval.sh "$(RELEASE_BIN)"
 
 samples: debian
 	@scripts/make-samples.sh
