@@ -13,6 +13,9 @@ public struct PixelFacts: Codable, Sendable, Equatable {
     /// How different this frame's luma histogram is from the previous sampled frame's (0...1); for
     /// `--scenes`, the detector's cut score. nil for the first frame.
     public var sceneChange: Double?
+    /// Focus: the variance of the Laplacian of luma (every 2nd pixel), scaled to 0...1 (blurred or flat
+    /// pictures near 0; crisp detail 0.1 and up). Picks covers that are in focus.
+    public var sharpness: Double?
 }
 
 public struct NamedColorShare: Codable, Sendable, Equatable {
@@ -59,7 +62,28 @@ enum PixelAnalysis {
             contrast: round4(variance.squareRoot() / 255),
             dominantColors: dominantColors(rgb),
             motion: previous.map { round4(signature.motion(from: $0)) },
-            sceneChange: previous.map { round4(signature.histogramDistance(from: $0)) })
+            sceneChange: previous.map { round4(signature.histogramDistance(from: $0)) },
+            sharpness: round4(sharpness(gray)))
+    }
+
+    /// Variance of the 4-neighbour Laplacian over every 2nd pixel, divided by 255² / 16 so it sits in 0...1.
+    static func sharpness(_ g: GrayImage) -> Double {
+        guard g.width >= 3, g.height >= 3 else { return 0 }
+        var sum = 0.0, sumSq = 0.0, n = 0.0
+        g.pixels.withUnsafeBufferPointer { p in
+            for y in stride(from: 1, to: g.height - 1, by: 2) {
+                let row = y * g.width
+                for x in stride(from: 1, to: g.width - 1, by: 2) {
+                    let c = Int(p[row + x]) * 4
+                    let l = c - Int(p[row + x - 1]) - Int(p[row + x + 1]) - Int(p[row - g.width + x]) - Int(p[row + g.width + x])
+                    let v = Double(l)
+                    sum += v; sumSq += v * v; n += 1
+                }
+            }
+        }
+        guard n > 0 else { return 0 }
+        let variance = max(0, sumSq / n - (sum / n) * (sum / n))
+        return min(1, variance / (255 * 255 / 16))
     }
 
     /// Up to three coarse colour names covering at least 5% of the frame each (every 2nd pixel sampled).

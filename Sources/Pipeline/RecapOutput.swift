@@ -211,11 +211,15 @@ public struct RecapOutput: Codable, Sendable, Equatable {
         public var dominantColors: [String]
         public var motion: Double?
         public var sceneScore: Double?
+        /// Focus, 0...1 (Media's `PixelFacts.sharpness`): the cover is chosen among sharp frames.
+        public var sharpness: Double?
         enum CodingKeys: String, CodingKey {
-            case brightness, dominantColors = "dominant_colors", motion, sceneScore = "scene_score"
+            case brightness, dominantColors = "dominant_colors", motion, sceneScore = "scene_score", sharpness
         }
-        public init(brightness: Double? = nil, dominantColors: [String] = [], motion: Double? = nil, sceneScore: Double? = nil) {
+        public init(brightness: Double? = nil, dominantColors: [String] = [], motion: Double? = nil, sceneScore: Double? = nil,
+                    sharpness: Double? = nil) {
             self.brightness = brightness; self.dominantColors = dominantColors; self.motion = motion; self.sceneScore = sceneScore
+            self.sharpness = sharpness
         }
     }
 

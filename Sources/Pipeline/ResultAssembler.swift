@@ -96,7 +96,8 @@ struct ResultAssembler {
         }
     }
 
-    /// The frame most likely to read well as a cover: mid-brightness, with text if any, away from the ends.
+    /// The frame most likely to read well as a cover: in focus, mid-brightness, with a title on it if any,
+    /// away from the very start and end (fades, black frames). No face detector runs offline: faces do not count.
     func coverFrameTime() -> Double {
         let d = max(evidence.probe.durationSeconds, 0.001)
         guard !evidence.scenes.isEmpty else { return min(d / 3, max(0, d - 0.1)) }
@@ -106,7 +107,9 @@ struct ResultAssembler {
     func score(_ s: RecapOutput.Scene, _ d: Double) -> Double {
         let b = s.facts?.brightness ?? 0.5
         let position = s.frameTime / d
-        return (1 - abs(b - 0.5) * 2) + (s.ocrText.isEmpty ? 0 : 0.5) - (position < 0.05 || position > 0.95 ? 0.5 : 0)
+        // Sharpness saturates: past moderate detail, crisper is not a better cover (noise also scores high).
+        let sharp = min(1, (s.facts?.sharpness ?? 0.05) / 0.05)
+        return (1 - abs(b - 0.5) * 2) + sharp + (s.ocrText.isEmpty ? 0 : 0.5) - (position < 0.05 || position > 0.95 ? 0.5 : 0)
     }
 
     /// Chapters always carry real times: the model's titles if it gave some, placed at scene starts or

@@ -52,7 +52,7 @@ enum FrameSampling {
             samples.append(FrameSample(
                 time: f.time, file: file.path, isKeyframe: f.isKeyframe,
                 facts: .init(brightness: f.facts.brightness, dominantColors: f.facts.dominantColors.prefix(3).map(\.name),
-                             motion: f.facts.motion, sceneScore: f.facts.sceneChange),
+                             motion: f.facts.motion, sceneScore: f.facts.sceneChange, sharpness: f.facts.sharpness),
                 ocrText: text))
         }
         var cuts = (result.scenes ?? []).map(\.start)
@@ -98,7 +98,7 @@ enum FrameSampling {
             extra.append(FrameSample(
                 time: f.time, file: file.path, isKeyframe: f.isKeyframe,
                 facts: .init(brightness: f.facts.brightness, dominantColors: f.facts.dominantColors.prefix(3).map(\.name),
-                             motion: f.facts.motion, sceneScore: f.facts.sceneChange),
+                             motion: f.facts.motion, sceneScore: f.facts.sceneChange, sharpness: f.facts.sharpness),
                 ocrText: text))
         }
         return extra
