@@ -71,7 +71,8 @@ import Testing
 
         // Every chat request asks for the schema and carries the key; the key appears nowhere else.
         let chats = try server.chats()
-        #expect(chats.count == hear.count + see.count + 2, "hear, see, and one summary per file: \(chats.map { $0.body["response_format"]?["json_schema"]?["name"]?.stringValue ?? "?" })")
+        // One summary per file, plus at most one re-ask each for fields the grounding gate removed whole.
+        #expect((hear.count + see.count + 2...hear.count + see.count + 4).contains(chats.count), "hear, see, and one or two summary requests per file: \(chats.map { $0.body["response_format"]?["json_schema"]?["name"]?.stringValue ?? "?" })")
         for r in chats {
             #expect(r.body["response_format"]?["type"]?.stringValue == "json_schema")
             #expect(r.body["response_format"]?["json_schema"]?["schema"]?.objectValue != nil)
