@@ -49,11 +49,7 @@ enum FrameSampling {
             try f.jpeg.write(to: file)
             var text = ""
             if let ocr, let r = try? ocr.recognize(jpeg: f.jpeg) { text = r.text.trimmingCharacters(in: .whitespacesAndNewlines) }
-            samples.append(FrameSample(
-                time: f.time, file: file.path, isKeyframe: f.isKeyframe,
-                facts: .init(brightness: f.facts.brightness, dominantColors: f.facts.dominantColors.prefix(3).map(\.name),
-                             motion: f.facts.motion, sceneScore: f.facts.sceneChange, sharpness: f.facts.sharpness),
-                ocrText: text))
+            samples.append(FrameSample(f, file: file.path, ocrText: text))
         }
         var cuts = (result.scenes ?? []).map(\.start)
         if let ocr, samples.contains(where: { !$0.ocrText.isEmpty }) {
@@ -95,12 +91,18 @@ enum FrameSampling {
             texts.append(words)
             let file = folder.appendingPathComponent(String(format: "frame-%04d.jpg", firstIndex + extra.count))
             guard (try? f.jpeg.write(to: file)) != nil else { return }
-            extra.append(FrameSample(
-                time: f.time, file: file.path, isKeyframe: f.isKeyframe,
-                facts: .init(brightness: f.facts.brightness, dominantColors: f.facts.dominantColors.prefix(3).map(\.name),
-                             motion: f.facts.motion, sceneScore: f.facts.sceneChange, sharpness: f.facts.sharpness),
-                ocrText: text))
+            extra.append(FrameSample(f, file: file.path, ocrText: text))
         }
         return extra
+    }
+}
+
+extension FrameSample {
+    /// A sampled frame as the frames stage keeps it: its JPEG at `file`, its measured facts, its OCR text.
+    init(_ f: SampledFrame, file: String, ocrText: String) {
+        self.init(time: f.time, file: file, isKeyframe: f.isKeyframe,
+                  facts: .init(brightness: f.facts.brightness, dominantColors: f.facts.dominantColors.prefix(3).map(\.name),
+                               motion: f.facts.motion, sceneScore: f.facts.sceneChange, sharpness: f.facts.sharpness),
+                  ocrText: ocrText)
     }
 }
