@@ -1,0 +1,413 @@
+#!/usr/bin/env bash
+# The scene-detection eval set: 8 clips (640x360, 25 fps, H.264 yuv420p, no audio, 15-30 s each) built with
+# ffmpeg from lavfi sources, and OUTDIR/truth.json, which says where every transition is, to the frame, and
+# where the look-alikes are that must NOT be detected as transitions:
+#
+#   eval/scenes/make-set.sh [--force] [OUTDIR]   (default OUTDIR: ${RECAP_CACHE:-~/.cache/recap}/eval/scenes)
+#
+# Positives: hard cuts, cuts between two dark (night-like) shots, fades through black and through white,
+# cross-dissolves. Negatives: single-frame flashes, whip pans, camera shake, fast zooms, all inside one shot.
+# Shots are textured and moving (testsrc2, mandelbrot zooms, life, cellauto, gradients, bars, sierpinski,
+# noise "photos" with a slow pan), each with per-frame camera noise. The clip layout is the CLIPS table below.
+#
+# Deterministic (fixed seeds, x264 with one thread). Skipped when OUTDIR/.stamp is the sha256 of this script
+# and the files are there, so tests can call it every time. Built in OUTDIR.tmp.PID and moved into place at the
+# end; every output is checked before that (frame count and frame times with ffprobe; per frame luma and
+# scene score: each cut is the sharpest change around its frame, dark shots are dark, flashes are bright,
+# fades reach black/white, dissolves hold no hard cut). SCENES_JOBS clips are encoded at once (default 2).
+#
+# truth.json: {"fps":25,"clips":[{"file","duration","frames",
+#   "transitions":[{"kind":"cut"|"dark_cut"|"fade"|"dissolve","start","end","time"(,"color")}],
+#   "negatives":[{"kind":"flash"|"pan"|"shake"|"zoom","start","end"}],
+#   "shots":[{"start","end","source","dark"}]}]}
+# Cut: start=end=time = the first frame of the new shot. Fade: start = first faded frame of the old shot,
+# end = first full frame of the new shot, time = midpoint. Dissolve: the xfade's start and end, time = midpoint.
+# Needs: ffmpeg, ffprobe (5.1 with libx264), python3 (stdlib only).
+set -euo pipefail
+force=0; out=""
+for a in "$@"; do
+  case "$a" in
+    --force) force=1;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0;;
+    -*) echo "make-set: unknown option $a" >&2; exit 1;;
+    *) out="$a";;
+  esac
+done
+out="${out:-${RECAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/recap}/eval/scenes}"
+for tool in ffmpeg ffprobe python3; do
+  command -v "$tool" > /dev/null || { echo "make-set: missing $tool (scripts/install-debian.sh)" >&2; exit 1; }
+done
+stamp="$(sha256sum "$0" | cut -d' ' -f1)"
+if [ "$force" = 0 ] && [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ] && [ -s "$out/truth.json" ]; then
+  if python3 -c 'import json,os,sys; t=json.load(open(sys.argv[1])); sys.exit(any(not os.path.getsize(os.path.join(os.path.dirname(sys.argv[1]),c["file"])) for c in t["clips"]))' "$out/truth.json" 2> /dev/null; then
+    echo "make-set: $out is up to date"; exit 0
+  fi
+fi
+mkdir -p "$(dirname "$out")"
+tmp="$out.tmp.$$"
+rm -rf "$tmp"; mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+start=$(date +%s.%N)
+python3 - "$tmp" <<'PY'
+import json, os, subprocess, sys, concurrent.futures as cf
+
+OUT = sys.argv[1]
+FPS, W, H = 25, 640, 360
+JOBS = max(1, int(os.environ.get("SCENES_JOBS", "2")))
+
+def F(sec):  # seconds -> frames (every duration in the table is a multiple of 0.04 s)
+    n = round(sec * FPS)
+    assert abs(n / FPS - sec) < 1e-9, sec
+    return n
+
+def T(frames):
+    return round(frames / FPS, 3)
+
+# ---------------------------------------------------------------------------------------------- sources
+# Each returns a filter chain (no labels) that yields a moving, textured picture; it is trimmed, timed and
+# given camera noise by shot_chain().
+HUES = [0, 40, 95, 150, 200, 260, 310]
+MANDEL = [(-0.743643887, 0.131825904), (-0.1011, 0.9563), (-1.25066, 0.02012), (-0.7453, 0.1127),
+          (0.2549870375, 0.0005), (-0.16070135, 1.0375665)]
+LIFE = [("#ffd070", "#102040", "#a03020"), ("#b0ff90", "#301020", "#2060a0"), ("#f0f0ff", "#203020", "#806020"),
+        ("#ff90c0", "#101830", "#40a0a0")]
+GRAD = [("0x1d3557", "0xe63946", "0xf1faee", "0xa8dadc"), ("0x264653", "0x2a9d8f", "0xe9c46a", "0xf4a261"),
+        ("0x3d0c02", "0xc44536", "0xfed766", "0x0b6e4f"), ("0x22223b", "0x9a8c98", "0xf2e9e4", "0x4a4e69")]
+PHOTO = [("0x2a5d2a", "0x8fb7e0", "0xc8a060", "0x335577"), ("0x7a3b12", "0xe0a060", "0x40281a", "0xd8c8a0"),
+         ("0x1b4965", "0x62b6cb", "0xcae9ff", "0x5fa8d3"), ("0x5b3a29", "0x9c6644", "0x7f9172", "0xdde5b6")]
+
+def photo(seed, w, h):
+    """A still "photo": three octaves of blurred noise laid over a colour gradient, looped forever."""
+    c = PHOTO[seed % len(PHOTO)]
+    s = 1000 + seed * 7
+    return (f"color=c=gray:s=64x36:r={FPS}:d=0.04,noise=alls=90:allf=u:all_seed={s},gblur=sigma=1.2,"
+            f"lutyuv=y='clip((val-128)*4+128,0,255)',scale={w}:{h}:flags=bicubic[po1_@];"
+            f"color=c=gray:s=320x180:r={FPS}:d=0.04,noise=alls=90:allf=u:all_seed={s+1},gblur=sigma=1,"
+            f"lutyuv=y='clip((val-128)*3+128,0,255)',scale={w}:{h}:flags=bicubic[po2_@];"
+            f"[po1_@][po2_@]blend=all_mode=overlay[pt1_@];"
+            f"color=c=gray:s={w}x{h}:r={FPS}:d=0.04,noise=c0s=60:allf=u:c0_seed={s+2},gblur=sigma=0.8[po3_@];"
+            f"[pt1_@][po3_@]blend=all_mode=overlay,format=yuv420p[ptex_@];"
+            f"gradients=s={w}x{h}:r={FPS}:d=0.04:n=4:seed={seed}:c0={c[0]}:c1={c[1]}:c2={c[2]}:c3={c[3]},"
+            f"format=yuv420p[pbase_@];"
+            f"[pbase_@][ptex_@]blend=c0_mode=overlay:c1_mode=normal:c2_mode=normal,"
+            f"loop=loop=-1:size=1,settb=1/{FPS},setpts=N")
+
+def source(kind, seed, w=W, h=H):
+    if kind == "testsrc2":
+        return f"testsrc2=s={w}x{h}:r={FPS},hue=h={HUES[seed % len(HUES)]}"
+    if kind == "mandel":
+        x, y = MANDEL[seed % len(MANDEL)]
+        return (f"mandelbrot=s={w}x{h}:r={FPS}:maxiter=256:start_x={x}:start_y={y}:start_scale=0.4:"
+                f"end_scale=0.02:end_pts=120,hue=h={HUES[seed % len(HUES)]}")
+    if kind == "life":
+        a, b, c = LIFE[seed % len(LIFE)]
+        return (f"life=s={w//4}x{h//4}:r={FPS}:seed={seed}:ratio=0.3:mold=10:life_color={a}:death_color={b}:"
+                f"mold_color={c},scale={w}:{h}:flags=neighbor,gblur=sigma=1.5")
+    if kind == "cellauto":
+        u, v = [(110, 160), (160, 100), (90, 120), (150, 150)][seed % 4]
+        return (f"cellauto=s={w//2}x{h//2}:r={FPS}:rule={[30, 110, 90, 150][seed % 4]}:seed={seed}:ratio=0.5:"
+                f"scroll=1,format=gray,scale={w}:{h}:flags=neighbor,gblur=sigma=0.7,format=yuv420p,"
+                f"lutyuv=y='val*0.75+30':u={u}:v={v}")
+    if kind == "gradients":
+        c = GRAD[seed % len(GRAD)]
+        return (f"gradients=s={w}x{h}:r={FPS}:n=4:seed={seed}:speed=0.04:type={seed % 4}:c0={c[0]}:c1={c[1]}:"
+                f"c2={c[2]}:c3={c[3]},format=yuv420p[gb_@];"
+                f"cellauto=s={w//4}x{h//4}:r={FPS}:rule=90:seed={seed}:scroll=1,format=gray,"
+                f"scale={w}:{h}:flags=bicubic,format=yuv420p,lutyuv=y='val*0.45+70'[gt_@];"
+                f"[gb_@][gt_@]blend=c0_mode=overlay:c1_mode=normal:c2_mode=normal")
+    if kind == "bars":
+        return (f"smptehdbars=s={w}x{h}:r={FPS},scroll=h=0.004,hue=h='{HUES[seed % len(HUES)]}+25*t',"
+                f"noise=alls=22:allf=t:all_seed={seed}")
+    if kind == "sierp":
+        u, v = [(100, 150), (150, 110), (160, 160), (90, 100)][seed % 4]
+        return (f"sierpinski=s={w}x{h}:r={FPS}:seed={seed}:jump=40:type={['carpet', 'triangle'][seed % 2]},"
+                f"format=yuv420p,gblur=sigma=1,lutyuv=y='val*0.7+40':u={u}:v={v}")
+    if kind == "photo":  # a still photo with a slow pan
+        return photo(seed, 1280, 720) + f",crop={w}:{h}:x='{200 + 37 * (seed % 5)}+3*n':y='{120 + 23 * (seed % 4)}+n'"
+    raise ValueError(kind)
+
+# Mean luma of each source (measured), for darkening it to about 28/255 with its content still visible.
+MEAN_Y = {"testsrc2": 130, "mandel": 80, "life": 95, "cellauto": 110, "gradients": 120, "bars": 120,
+          "sierp": 150, "photo": 100, "pan": 100, "shake": 100, "zoom": 110}
+
+def smooth(n0, length):  # 0 before frame n0, smoothstep to 1 over `length` frames
+    u = f"clip((n-{n0})/{length},0,1)"
+    return f"({u}*{u}*(3-2*{u}))"
+
+def move(kind, seed, a, length):
+    """Shots with a camera move between frames a and a+length (the negatives)."""
+    if kind == "pan":  # whip pan across a big photo, motion-blurred by tmix
+        x0, d = (80, 950) if seed % 2 == 0 else (1180, -950)
+        return (photo(seed, 1920, 1080) + f",crop={W}:{H}:x='{x0}+{1 if d > 0 else -1}*1.5*n+{d}*{smooth(a, length)}'"
+                f":y='{300 + 40 * (seed % 3)}+0.5*n',tmix=frames=3")
+    if kind == "shake":  # hand-held shake: the crop window jitters by up to about 18 px a frame
+        on = f"between(n,{a},{a + length - 1})"
+        jx = "(13*sin(n*2.1)+6*sin(n*5.7+1))"
+        jy = "(9*sin(n*3.3+2)+5*sin(n*1.3))"
+        if seed % 2 == 0:
+            big = source("mandel", seed, 720, 405)
+            cx, cy = 40, 22
+        else:
+            big = photo(seed, 1280, 720)
+            cx, cy = 300, 180
+        return big + f",crop={W}:{H}:x='{cx}+if({on},{jx},0)':y='{cy}+if({on},{jy},0)'"
+    if kind == "zoom":  # fast 2x zoom into the centre, then hold
+        z = f"if(lt(on,{a}),1,if(lt(on,{a + length}),1+(on-{a})/{length},2))"
+        big = photo(seed, 1280, 720) if seed % 2 == 0 else source("testsrc2", seed, 1280, 720)
+        return big + f",zoompan=z='{z}':x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':d=1:s={W}x{H}:fps={FPS}"
+    raise ValueError(kind)
+
+# ---------------------------------------------------------------------------------------------- the set
+# A clip is a list of shots and transitions. Shot: (source, seconds, seed, options) with options
+#   dark=True (or the source's mean luma, when MEAN_Y is far off for this seed); flash=[seconds into the shot]; white=True (the flash is pure white, else a strong brightening);
+#   move=(pan|shake|zoom, start s into the shot, length s).
+# Transition: "cut" (dark_cut when both shots are dark); ("fade", out s, black s, in s, colour);
+#   ("dissolve", s).
+def S(src, sec, seed, **o):
+    return ("shot", src, sec, seed, o)
+
+CUT = ("cut",)
+def FADE(o, k, i, color="black"): return ("fade", o, k, i, color)
+def DIS(d): return ("dissolve", d)
+
+CLIPS = {
+    "cuts-a": [S("testsrc2", 2.4, 1), CUT, S("mandel", 3.0, 1), CUT, S("life", 2.0, 1), CUT,
+               S("bars", 3.6, 1, flash=[1.6], white=True), CUT, S("gradients", 2.4, 1), CUT, S("sierp", 1.6, 1), CUT,
+               S("photo", 3.0, 1), CUT, S("cellauto", 2.4, 1)],
+    "night-a": [S("testsrc2", 3.0, 2, dark=True), CUT, S("photo", 2.4, 2, dark=True), CUT,
+                S("mandel", 3.2, 2, dark=150, flash=[1.4]), CUT, S("life", 2.4, 2, dark=True), CUT,
+                S("gradients", 3.0, 2), CUT, S("bars", 2.4, 2), FADE(0.6, 0.12, 0.6), S("testsrc2", 3.0, 3)],
+    "fades": [S("mandel", 3.0, 3), FADE(0.6, 0.2, 0.6), S("life", 3.0, 3), CUT, S("photo", 3.6, 3),
+              FADE(0.48, 0.12, 0.48, "white"), S("gradients", 3.0, 3), FADE(1.0, 0.0, 0.8),
+              S("sierp", 3.0, 2, flash=[1.4], white=True), CUT, S("testsrc2", 3.0, 4), FADE(0.4, 0.08, 0.4),
+              S("cellauto", 3.0, 2)],
+    "dissolves": [S("testsrc2", 3.0, 5), DIS(1.0), S("mandel", 3.0, 4), DIS(0.6), S("life", 3.0, 4), CUT,
+                  S("bars", 3.0, 3), DIS(1.48), S("gradients", 3.6, 4), CUT, S("photo", 3.0, 4)],
+    "camera-a": [S("pan", 4.0, 0, move=("pan", 1.8, 0.4)), CUT, S("testsrc2", 2.8, 6, flash=[1.2]), CUT,
+                 S("shake", 4.0, 0, move=("shake", 1.2, 1.6)), CUT, S("zoom", 4.0, 0, move=("zoom", 1.6, 0.8)),
+                 DIS(0.8), S("life", 3.0, 5), CUT, S("gradients", 2.4, 5)],
+    "camera-b": [S("sierp", 2.4, 3), CUT, S("pan", 4.0, 1, move=("pan", 2.0, 0.32)), CUT,
+                 S("bars", 3.0, 4, flash=[1.6], white=True), FADE(0.6, 0.16, 0.6, "white"),
+                 S("zoom", 4.0, 1, move=("zoom", 1.6, 0.6)), CUT, S("shake", 3.6, 1, move=("shake", 1.0, 1.2)),
+                 CUT, S("cellauto", 2.4, 3)],
+    "night-b": [S("gradients", 2.4, 6), CUT, S("sierp", 3.0, 4, dark=True), CUT,
+                S("gradients", 2.4, 7, dark=True, flash=[1.2]), CUT, S("testsrc2", 3.0, 0, dark=True),
+                FADE(0.8, 0.24, 0.6), S("mandel", 3.0, 5), DIS(1.2), S("photo", 3.0, 5)],
+    "quick": [S("life", 2.0, 6), CUT, S("testsrc2", 1.6, 4), CUT, S("mandel", 2.4, 0, flash=[1.2]), CUT,
+              S("bars", 1.6, 5), CUT, S("photo", 2.0, 6), CUT, S("cellauto", 1.6, 1), CUT, S("sierp", 2.0, 5),
+              CUT, S("gradients", 2.0, 0), CUT, S("life", 1.6, 7)],
+}
+
+def shot_chain(i, shot, fade_in=None, fade_out=None):
+    """The filter chain of one shot, ending in [s<i>]: exactly n frames, 640x360, 25 fps, yuv420p."""
+    _, src, sec, seed, o = shot
+    n = F(sec)
+    if "move" in o:
+        kind, a, length = o["move"]
+        chain = move(kind, seed, F(a), F(length))
+    else:
+        chain = source(src, seed)
+    chain += f",scale={W}:{H},format=yuv420p,setsar=1,trim=end_frame={n},settb=1/{FPS},setpts=N"
+    if o.get("dark"):
+        mean = MEAN_Y[src] if o["dark"] is True else o["dark"]
+        k = round((28 - 16) / (mean - 16), 3)
+        chain += f",lutyuv=y='16+(val-16)*{k}':u='(val-128)*0.6+128':v='(val-128)*0.6+128'"
+    for f in o.get("flash", []):
+        y = "255" if o.get("white") else "min(255,val*1.3+150)"
+        uv = "128" if o.get("white") else "(val-128)*0.4+128"
+        chain += f",lutyuv=y='{y}':u='{uv}':v='{uv}':enable='eq(n,{F(f)})'"
+    if fade_out:
+        fo, color = fade_out
+        chain += f",fade=t=out:s={n - fo}:n={fo}:c={color}"
+    if fade_in:
+        fi, color = fade_in
+        chain += f",fade=t=in:s=0:n={fi}:c={color}"
+    chain += f",noise=alls=6:allf=t:all_seed={100 + i},settb=1/{FPS}[s{i}]"
+    return chain.replace("_@", f"_{i}")  # labels inside multi-chain sources, unique per shot
+
+def build(name, items):
+    shots = [it for it in items if it[0] == "shot"]
+    trans = [it for it in items if it[0] != "shot"]
+    assert len(shots) == len(trans) + 1 and all(items[2 * j][0] == "shot" for j in range(len(shots)))
+    fade_in = [None] * len(shots)
+    fade_out = [None] * len(shots)
+    for j, t in enumerate(trans):
+        if t[0] == "fade":
+            fade_out[j] = (F(t[1]), t[4])
+            fade_in[j + 1] = (F(t[3]), t[4])
+    graph = [shot_chain(i, s, fade_in[i], fade_out[i]) for i, s in enumerate(shots)]
+    segments = ["s0"]   # streams to concat, each with its length in frames
+    seglen = [F(shots[0][2])]
+    pos = 0             # output frame where the last segment starts
+    shot_starts = [0]
+    truth_t, truth_n, truth_shots = [], [], []
+    for j, t in enumerate(trans):
+        b = shots[j + 1]
+        nb = F(b[2])
+        end_a = pos + seglen[-1]   # output frame just after shot j
+        if t[0] == "cut":
+            kind = "dark_cut" if shots[j][4].get("dark") and b[4].get("dark") else "cut"
+            truth_t.append({"kind": kind, "start": T(end_a), "end": T(end_a), "time": T(end_a)})
+            pos = end_a; segments.append(f"s{j + 1}"); seglen.append(nb)
+        elif t[0] == "fade":
+            fo, k, fi = F(t[1]), F(t[2]), F(t[3])
+            if k:
+                graph.append(f"color=c={t[4]}:s={W}x{H}:r={FPS},format=yuv420p,setsar=1,trim=end_frame={k},"
+                             f"settb=1/{FPS},setpts=N,noise=alls=6:allf=t:all_seed={500 + j},settb=1/{FPS}[k{j}]")
+                segments.append(f"k{j}"); seglen.append(k)
+            start, end = end_a - fo, end_a + k + fi
+            tr = {"kind": "fade", "start": T(start), "end": T(end), "time": T((start + end) / 2)}
+            if t[4] != "black":
+                tr["color"] = t[4]
+            truth_t.append(tr)
+            pos = end_a + k; segments.append(f"s{j + 1}"); seglen.append(nb)
+        elif t[0] == "dissolve":
+            d = F(t[1])
+            a_label = segments.pop(); a_len = seglen.pop()
+            graph.append(f"[{a_label}][s{j + 1}]xfade=transition=fade:duration={d / FPS}:"
+                         f"offset={(a_len - d) / FPS}[x{j}]")
+            start = end_a - d
+            truth_t.append({"kind": "dissolve", "start": T(start), "end": T(end_a), "time": T(start + d / 2)})
+            segments.append(f"x{j}"); seglen.append(a_len + nb - d)
+            pos = pos  # the merged segment starts where the old one did
+            end_a = start  # shot j+1 starts (in the output) where the dissolve starts
+        shot_starts.append(end_a if t[0] != "fade" else end_a + F(t[2]))
+    total = 0
+    for L in seglen:
+        total += L
+    graph.append("".join(f"[{s}]" for s in segments) + f"concat=n={len(segments)}:v=1:a=0[out]")
+    negatives = []
+    for i, s in enumerate(shots):
+        o = s[4]
+        p = shot_starts[i]
+        for f in o.get("flash", []):
+            negatives.append({"kind": "flash", "start": T(p + F(f)), "end": T(p + F(f) + 1)})
+        if "move" in o:
+            kind, a, length = o["move"]
+            negatives.append({"kind": kind, "start": T(p + F(a)), "end": T(p + F(a) + F(length))})
+        truth_shots.append({"start": T(p), "end": T(p + F(s[2])), "source": s[1], "dark": bool(o.get("dark"))})
+    return ";".join(graph), total, {"file": f"{name}.mp4", "duration": T(total), "frames": total,
+                                     "transitions": truth_t, "negatives": negatives, "shots": truth_shots}
+
+def encode(name, graph):
+    path = os.path.join(OUT, f"{name}.mp4")
+    cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-filter_complex_threads", "1",
+           "-filter_complex", graph, "-map", "[out]", "-an", "-c:v", "libx264", "-threads", "1", "-preset",
+           "veryfast", "-crf", "23", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0", "-pix_fmt", "yuv420p",
+           "-r", str(FPS), "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+           "-movflags", "+faststart", path]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit(f"make-set: ffmpeg failed on {name}:\n{r.stderr[-3000:]}\n--- graph:\n{graph}")
+    return path
+
+def analyse(path):
+    """Per frame: (pts_time, YAVG, scene score) from one decode."""
+    meta = path + ".meta"
+    r = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-threads", "1", "-i", path,
+                        "-vf", f"signalstats,select='gte(scene,0)',metadata=mode=print:file={meta}",
+                        "-f", "null", "-"], capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit(f"make-set: analysing {path} failed: {r.stderr}")
+    frames = []
+    for line in open(meta):
+        if line.startswith("frame:"):
+            frames.append({"t": float(line.split("pts_time:")[1])})
+        elif "=" in line:
+            k, v = line.strip().split("=", 1)
+            if k == "lavfi.signalstats.YAVG":
+                frames[-1]["y"] = float(v)
+            elif k == "lavfi.scene_score":
+                frames[-1]["s"] = float(v)
+    os.remove(meta)
+    return frames
+
+def verify(clip, path):
+    errors = []
+    n = clip["frames"]
+    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                            "packet=pts_time", "-of", "csv=p=0", path],
+                           capture_output=True, text=True, check=True).stdout.split()
+    times = sorted(float(x.strip(",")) for x in probe if x.strip(","))
+    if len(times) != n:
+        errors.append(f"{len(times)} frames, expected {n}")
+    bad = [i for i, t in enumerate(times) if abs(t - i / FPS) > 1e-3]
+    if bad:
+        errors.append(f"frame {bad[0]} at {times[bad[0]]}, expected {bad[0] / FPS}")
+    dur = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                                path], capture_output=True, text=True, check=True).stdout)
+    if abs(dur - clip["duration"]) > 0.041:
+        errors.append(f"duration {dur}, expected {clip['duration']}")
+    fr = analyse(path)
+    ys = [f.get("y", 0) for f in fr]
+    sc = [f.get("s", 0) for f in fr]
+    idx = lambda t: round(t * FPS)
+    flash_frames = {idx(x["start"]) for x in clip["negatives"] if x["kind"] == "flash"}
+    cut_scores = []
+    for tr in clip["transitions"]:
+        a, b = idx(tr["start"]), idx(tr["end"])
+        if tr["kind"] in ("cut", "dark_cut"):
+            win = [sc[i] for i in range(max(1, a - 6), min(n, a + 7)) if i != a and i not in flash_frames
+                   and i - 1 not in flash_frames]
+            if not (sc[a] > 1.5 * max(win)):
+                errors.append(f"{tr['kind']} at {tr['time']}: scene score {sc[a]:.3f}, around it up to {max(win):.3f}")
+            cut_scores.append(sc[a])
+        elif tr["kind"] == "fade":
+            extreme = min(ys[a:b + 1]) if tr.get("color", "black") == "black" else max(ys[a:b + 1])
+            if (tr.get("color", "black") == "black" and extreme > 24) or (tr.get("color") == "white" and extreme < 220):
+                errors.append(f"fade at {tr['time']} reaches only luma {extreme:.0f}")
+    cut_scores.sort()
+    for tr in clip["transitions"]:
+        if tr["kind"] == "dissolve" and cut_scores:
+            a, b = idx(tr["start"]), idx(tr["end"])
+            top = max(sc[a - 5:b + 6])
+            if top > 0.5 * cut_scores[len(cut_scores) // 2]:
+                errors.append(f"dissolve at {tr['time']}: a frame change of {top:.3f} looks like a cut")
+    for s in clip["shots"]:
+        if s["dark"]:
+            seg = [ys[i] for i in range(idx(s["start"]), idx(s["end"])) if i not in flash_frames]
+            m = sum(seg) / len(seg)
+            if not 18 <= m <= 40:
+                errors.append(f"dark shot at {s['start']}: mean luma {m:.1f}")
+    for x in clip["negatives"]:
+        if x["kind"] == "flash":
+            f = idx(x["start"])
+            around = sorted(ys[f - 3:f] + ys[f + 1:f + 4])
+            if ys[f] - around[len(around) // 2] < 60:
+                errors.append(f"flash at {x['start']}: luma {ys[f]:.0f} vs {around[len(around) // 2]:.0f}")
+    return errors
+
+def make(name):
+    graph, total, clip = build(name, CLIPS[name])
+    path = encode(name, graph)
+    errors = verify(clip, path)
+    return name, clip, errors
+
+names = list(CLIPS)
+with cf.ThreadPoolExecutor(max_workers=JOBS) as pool:
+    results = list(pool.map(make, names))
+failed = False
+clips = []
+for name, clip, errors in results:
+    for e in errors:
+        print(f"make-set: {name}: {e}", file=sys.stderr); failed = True
+    clips.append(clip)
+if failed:
+    raise SystemExit("make-set: the generated clips do not match their truth")
+json.dump({"fps": FPS, "clips": clips}, open(os.path.join(OUT, "truth.json"), "w"), indent=1)
+count = {}
+for c in clips:
+    for x in c["transitions"] + c["negatives"]:
+        k = x["kind"] + ("_" + x["color"] if "color" in x else "")
+        count[k] = count.get(k, 0) + 1
+print("make-set: %d clips, %.1f s; %s" % (len(clips), sum(c["duration"] for c in clips),
+      ", ".join(f"{k} {v}" for k, v in count.items())))
+PY
+echo "$stamp" > "$tmp/.stamp"
+if [ -d "$out" ]; then
+  rm -rf "$out.old.$$"; mv "$out" "$out.old.$$"; mv "$tmp" "$out"; rm -rf "$out.old.$$"
+else
+  mv "$tmp" "$out"
+fi
+trap - EXIT
+echo "make-set: wrote $out in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
