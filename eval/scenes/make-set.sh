@@ -116,7 +116,7 @@ def source(kind, seed, w=W, h=H):
                 f"scale={w}:{h}:flags=bicubic,format=yuv420p,lutyuv=y='val*0.45+70'[gt_@];"
                 f"[gb_@][gt_@]blend=c0_mode=overlay:c1_mode=normal:c2_mode=normal")
     if kind == "bars":
-        return (f"smptehdbars=s={w}x{h}:r={FPS},scroll=h=0.004,hue=h='{HUES[seed % len(HUES)]}+25*t',"
+        return (f"smptehdbars=s={w}x{h}:r={FPS},scroll=h=0.004,hue=h={HUES[seed % len(HUES)]},"
                 f"noise=alls=22:allf=t:all_seed={seed}")
     if kind == "sierp":
         u, v = [(100, 150), (150, 110), (160, 160), (90, 100)][seed % 4]
