@@ -74,8 +74,11 @@ import json, sys
 rs = [json.load(open(p)) for p in sys.argv[1:]]
 w = 17
 print(f"{'kind':<12}{'count':>6}" + "".join(f"{r['label']:>{w}}" for r in rs))
+print(f"{'transitions':<18}" + "".join(f"{'found (recall)':>{w}}" for r in rs))
 for k, v in rs[0]["kinds"].items():
     col = "found" if "found" in v else "false"
+    if col == "false" and k == next(k2 for k2, v2 in rs[0]["kinds"].items() if "false" in v2):
+        print(f"{'negatives':<18}" + "".join(f"{'false (score)':>{w}}" for r in rs))
     cells = "".join(f"{r['kinds'][k][col]:>{w - 7}} ({r['kinds'][k]['score']:.2f})" for r in rs)
     print(f"{k:<12}{v['count']:>6}{cells}")
 print(f"{'FP elsewhere':<18}" + "".join(f"{r['fp_elsewhere']:>{w}}" for r in rs))

@@ -404,10 +404,12 @@ print("make-set: %d clips, %.1f s; %s" % (len(clips), sum(c["duration"] for c in
       ", ".join(f"{k} {v}" for k, v in count.items())))
 PY
 echo "$stamp" > "$tmp/.stamp"
-if [ -d "$out" ]; then
-  rm -rf "$out.old.$$"; mv "$out" "$out.old.$$"; mv "$tmp" "$out"; rm -rf "$out.old.$$"
-else
-  mv "$tmp" "$out"
+rm -rf "$out.old.$$"
+[ -e "$out" ] && mv -T "$out" "$out.old.$$"
+if ! mv -T "$tmp" "$out" 2> /dev/null; then   # another make-set got there first: keep its set if it is this one
+  [ "$(cat "$out/.stamp" 2> /dev/null)" = "$stamp" ] || { echo "make-set: could not move $tmp to $out" >&2; exit 1; }
+  rm -rf "$tmp"
 fi
+rm -rf "$out.old.$$"
 trap - EXIT
 echo "make-set: wrote $out in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
