@@ -10,10 +10,9 @@ public enum SamplingStrategy: Sendable, Equatable, Codable {
     /// Keyframes only (the fast mode: no non-key frame is ever decoded). Keyframes closer than
     /// `minInterval` seconds to the previously kept one are skipped.
     case keyframes(minInterval: Double = 0)
-    /// One representative frame (the middle) per scene. A scene starts where the mean absolute difference
-    /// of 64x36 luma pictures between consecutive frames reaches `threshold` (0...1) and the previous
-    /// scene has lasted at least `minSceneLength` seconds.
-    case scenes(threshold: Double = 0.12, minSceneLength: Double = 1.0)
+    /// One representative frame per scene, in one decoding pass (see `ScenePass`). `threshold` is the
+    /// smallest content change (0...1) a cut may have; scenes last at least `minSceneLength` seconds.
+    case scenes(threshold: Double = 0.08, minSceneLength: Double = 0.6)
 }
 
 /// A sampled frame: upright, fitted into the size box, JPEG-encoded, with measured pixel facts.
@@ -34,15 +33,6 @@ public struct SampledFrame: Sendable, Equatable {
     public func grayscale() throws -> GrayImage { try JPEG.decodeGray(jpeg) }
     /// The frame as RGB. Decodes the JPEG.
     public func rgb() throws -> RGBImage { try JPEG.decodeRGB(jpeg) }
-}
-
-/// A scene found by `.scenes`: [start, end) in seconds, with the score of the cut that opened it.
-public struct SceneBoundary: Codable, Sendable, Equatable {
-    public var index: Int
-    public var start: Double
-    public var end: Double
-    /// The detector's score at the cut (nil for the first scene).
-    public var score: Double?
 }
 
 /// What the decoder did: lets tests and benchmarks check the work, not just the result.
@@ -132,24 +122,9 @@ public enum FrameSampler {
             return FrameSampling(path: path, strategy: strategy, frames: [], scenes: nil, duration: reader.duration, stats: stats(reader))
         case .scenes(let threshold, let minLength):
             guard threshold > 0, threshold < 1 else { throw MediaError.invalidRequest("--threshold must be between 0 and 1") }
-            let detection = try SceneDetector(threshold: threshold, minSceneLength: minLength).detect(path: path)
-            let reader = try VideoReader(path: path, keyframesOnly: false)
-            let targets = detection.scenes.map { ($0.start + $0.end) / 2 }
-            var index = 0
-            try exact(reader: reader, targets: targets, openEnded: nil, maker: &maker) { frame in
-                var f = frame
-                // Map the frame back to the scene whose middle it was taken from.
-                while index + 1 < detection.scenes.count && f.time >= detection.scenes[index].end { index += 1 }
-                f.sceneIndex = index
-                if let score = detection.scenes[index].score { f.facts.sceneChange = PixelAnalysis.round4(score) }
-                try each(f)
-            }
-            var s = stats(reader)
-            s.decodedFrames += detection.decodedFrames
-            s.decodedNonKeyFrames += detection.decodedNonKeyFrames
-            s.packetsSent += detection.packetsSent
-            return FrameSampling(path: path, strategy: strategy, frames: [], scenes: detection.scenes,
-                                 duration: detection.duration, stats: s)
+            let pass = ScenePass(path: path, options: SceneDetector.Options(minChange: Float(threshold), minSceneLength: minLength),
+                                 maker: maker)
+            return try pass.run(strategy: strategy, each: each)
         }
     }
 

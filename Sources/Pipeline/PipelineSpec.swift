@@ -22,7 +22,7 @@ public struct PipelineSpec: Sendable, Equatable {
         public var maxFrames: Int = 24
         public var maxSide: Int = 768
         /// Scene-change threshold (0...1) and minimum scene length for `scenes`.
-        public var sceneThreshold: Double = 0.12
+        public var sceneThreshold: Double = 0.08
         public var minSceneSeconds: Double = 1.0
     }
 

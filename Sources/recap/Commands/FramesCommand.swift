@@ -13,13 +13,15 @@ struct FramesCommand: AsyncParsableCommand {
             decodes forward; never the whole file)
               --count N         N frames evenly spaced (the middles of N equal slices)
               --keyframes       keyframes only; the fast mode: no other frame is decoded
-              --scenes          one frame (the middle) per scene; scenes change where the downscaled picture \
-            changes by at least --threshold, after at least --min-scene seconds
+              --scenes          one frame per scene, in one decoding pass: cuts (also between dark shots), \
+            fades through black or white and cross-dissolves start scenes; camera motion and flashes do not. \
+            Each scene's frame is its sharpest, preferring the middle.
 
             Frames are turned upright (display rotation), get square pixels (sample aspect ratio), fit in \
             --max-side, and are written as DIR/frame-0001.jpg ... with DIR/frames.json listing each frame's file, \
             time in seconds, keyframe flag and pixel facts (brightness, contrast, colours, motion), plus the scenes \
-            for --scenes. --contact-sheet writes a grid of the frames with their times on them.
+            for --scenes: each scene's start and end, the transition that opened it (kind cut, fade or dissolve, \
+            its span and score) and the chosen frame's time. --contact-sheet writes a grid of the frames with their times on them.
 
             Examples:
               recap frames talk.mp4 --out talk-frames --every 10
@@ -44,11 +46,11 @@ struct FramesCommand: AsyncParsableCommand {
     @Flag(help: "Sample one frame per scene.")
     var scenes = false
 
-    @Option(help: ArgumentHelp("--scenes: change score (0-1, mean luma difference) that starts a new scene.", valueName: "score"))
-    var threshold: Double = 0.12
+    @Option(help: ArgumentHelp("--scenes: smallest content change (0-1: brightness, colour and structure) a cut may have; lower finds subtler cuts. A cut must also stand out 3x against its neighbouring frames.", valueName: "score"))
+    var threshold: Double = 0.08
 
     @Option(name: .customLong("min-scene"), help: ArgumentHelp("--scenes: shortest scene in seconds.", valueName: "seconds"))
-    var minScene: Double = 1.0
+    var minScene: Double = 0.6
 
     @Option(name: .customLong("min-interval"), help: ArgumentHelp("--keyframes: skip keyframes closer than this to the previous one.", valueName: "seconds"))
     var minInterval: Double = 0

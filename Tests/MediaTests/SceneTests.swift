@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import Media
+
+/// The scene detector against the project's labelled set (eval/scenes/make-set.sh: hard cuts, cuts between
+/// dark shots, fades through black and white, cross-dissolves, and flashes, whip pans, shake and zooms
+/// that are not cuts), scored by eval/scenes/score.py, the same scorer `make bench` uses for PySceneDetect.
+@Suite("Scenes: labelled transitions", .serialized)
+struct SceneTests {
+    static let repo = Samples.dir.deletingLastPathComponent()
+    static let setDir: URL = {
+        let env = ProcessInfo.processInfo.environment
+        let cache = env["RECAP_CACHE"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/recap")
+        return cache.appendingPathComponent("eval/scenes")
+    }()
+
+    struct Truth: Decodable {
+        struct Clip: Decodable { var file: String; var duration: Double }
+        var clips: [Clip]
+    }
+
+    /// Detections in the scorer's format, one list per clip.
+    static func detect() throws -> (detections: [String: [[String: Any]]], passes: [String: FrameSampling]) {
+        try run(repo.appendingPathComponent("eval/scenes/make-set.sh").path, [setDir.path])
+        let truth = try JSONDecoder().decode(Truth.self, from: Data(contentsOf: setDir.appendingPathComponent("truth.json")))
+        var detections: [String: [[String: Any]]] = [:]
+        var passes: [String: FrameSampling] = [:]
+        for clip in truth.clips {
+            let r = try FrameSampler.sample(url: setDir.appendingPathComponent(clip.file), strategy: .scenes(),
+                                            options: FrameSamplerOptions(maxSide: 160))
+            passes[clip.file] = r
+            detections[clip.file] = (r.scenes ?? []).dropFirst().map { s in
+                let t = s.transition
+                return ["time": s.start, "start": t?.start ?? s.start, "end": t?.end ?? s.start, "kind": t?.kind.rawValue ?? "cut"]
+            }
+        }
+        return (detections, passes)
+    }
+
+    @Test("F1 ≥ 0.92 over every kind; each kind ≥ 0.8, dissolves ≥ 0.6; in one pass without seeking")
+    func labelledSet() throws {
+        let (detections, passes) = try Self.detect()
+        let tmp = try TempDir()
+        let file = tmp.file("detections.json")
+        try JSONSerialization.data(withJSONObject: ["clips": detections], options: [.sortedKeys]).write(to: file)
+        let scorer = Self.repo.appendingPathComponent("eval/scenes/score.py").path
+        let table = try run("python3", [scorer, Self.setDir.appendingPathComponent("truth.json").path, file.path, "--label", "recap"])
+        print(String(decoding: table, as: UTF8.self))
+        let out = try run("python3", [scorer, Self.setDir.appendingPathComponent("truth.json").path, file.path, "--json"])
+        let score = try #require(JSONSerialization.jsonObject(with: out) as? [String: Any])
+        let f1 = try #require((score["f1"] as? NSNumber)?.doubleValue)
+        #expect(f1 >= 0.92, "F1 \(f1)")
+        let kinds = try #require(score["kinds"] as? [String: [String: Any]])
+        #expect(kinds.count >= 8, "kinds scored: \(kinds.keys.sorted())")
+        for (kind, k) in kinds {
+            let s = (k["score"] as? NSNumber)?.doubleValue ?? 0
+            #expect(s >= (kind == "dissolve" ? 0.6 : 0.8), "\(kind): \(s)")
+        }
+        // One pass: no seek, and each scene's frame lies inside its scene, away from its transitions.
+        for (name, r) in passes {
+            #expect(r.stats.seeks == 0, "\(name) sought \(r.stats.seeks) times")
+            let scenes = try #require(r.scenes)
+            #expect(r.frames.count == scenes.count, "\(name)")
+            for (f, s) in zip(r.frames, scenes) {
+                #expect(f.sceneIndex == s.index && f.time >= s.start && f.time < s.end, "\(name) scene \(s.index)")
+                #expect(s.frameTime == f.time)
+                if let t = s.transition, t.kind != .cut, s.end - t.end > 0.6 { #expect(f.time > t.end, "\(name) scene \(s.index) frame inside the \(t.kind)") }
+            }
+        }
+    }
+
+    @Test("every frame is decoded once: the pass decodes as many frames as ffprobe counts")
+    func decodesOnce() throws {
+        let tmp = try TempDir()
+        let clip = tmp.file("three.mp4")
+        try ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=3", "-f", "lavfi", "-i", "mandelbrot=s=320x180:r=25",
+                    "-filter_complex", "[1]trim=duration=3,setpts=PTS-STARTPTS[b];[0][b]concat=n=2:v=1[v]", "-map", "[v]",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-bf", "2", clip.path])
+        let r = try FrameSampler.sample(url: clip, strategy: .scenes())
+        #expect(r.stats.decodedFrames == 150 && r.stats.seeks == 0)
+        let scenes = try #require(r.scenes)
+        #expect(scenes.count == 2)
+        #expect(abs(scenes[1].start - 3.0) < 0.001)
+        #expect(scenes[1].transition?.kind == .cut)
+        // frames.json reports the transition and the chosen frame (snake_case, like the rest of Recap's JSON).
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(scenes[1])) as? [String: Any]
+        #expect(json?["frame_time"] != nil && (json?["transition"] as? [String: Any])?["kind"] as? String == "cut")
+    }
+}
