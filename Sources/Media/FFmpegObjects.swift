@@ -211,8 +211,11 @@ final class Scaler {
     func convert(_ frame: UnsafePointer<AVFrame>, dstW: Int, dstH: Int, dstFormat: AVPixelFormat, bytesPerPixel: Int,
                  path: String) throws -> [UInt8] {
         let srcFormat = AVPixelFormat(rawValue: frame.pointee.format)
+        // Shrinking: area averaging, as sharp as bicubic there and several times cheaper at 1080p and up.
+        let shrinking = dstW * 2 <= Int(frame.pointee.width) && dstH * 2 <= Int(frame.pointee.height)
+        let flags = shrinking ? SWS_AREA : SWS_BICUBIC | SWS_ACCURATE_RND
         ctx = sws_getCachedContext(ctx, frame.pointee.width, frame.pointee.height, srcFormat,
-                                   Int32(dstW), Int32(dstH), dstFormat, SWS_BICUBIC | SWS_ACCURATE_RND, nil, nil, nil)
+                                   Int32(dstW), Int32(dstH), dstFormat, flags, nil, nil, nil)
         guard let ctx else {
             throw MediaError.ffmpeg(path: path, operation: "scale frames",
                                     reason: "libswscale cannot convert \(pixelFormatName(srcFormat)) \(frame.pointee.width)x\(frame.pointee.height)")

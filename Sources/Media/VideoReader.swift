@@ -36,7 +36,8 @@ final class VideoReader {
     private(set) var seeks = 0
     private(set) var packetsSent = 0
 
-    init(path: String, keyframesOnly: Bool) throws {
+    /// - Parameter threads: decoder threads; 0 lets FFmpeg choose (cores + 1).
+    init(path: String, keyframesOnly: Bool, threads: Int32 = 0) throws {
         self.path = path
         input = try InputFile(path: path, findStreamInfo: false)
         guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else { throw MediaError.noVideoStream(path: path) }
@@ -51,7 +52,7 @@ final class VideoReader {
         // anything else, so non-key frames are never decoded. (Not stream.discard = AVDISCARD_NONKEY:
         // FFmpeg 5.1's MP4 demuxer then pairs B-frame composition offsets with the wrong samples and
         // reports keyframe times 1-3 frames off.)
-        decoder = try Decoder(input: input, streamIndex: index, threads: 0) { c in
+        decoder = try Decoder(input: input, streamIndex: index, threads: threads) { c in
             if keyframesOnly { c.pointee.skip_frame = AVDISCARD_NONKEY }
         }
         let fr = stream.pointee.avg_frame_rate.num > 0 ? stream.pointee.avg_frame_rate : stream.pointee.r_frame_rate

@@ -74,7 +74,7 @@ final class SceneDetector {
         let fps = frameRate.isFinite && frameRate > 1 ? min(frameRate, 120) : 25
         w = max(6, min(30, Int((0.6 * fps).rounded())))
         keep = max(6 * w + 8, Int(fadeLimit * fps) + 8)
-        delay = fadeLimit + 1.5 + Double(3 * w) / fps
+        delay = 1.2 + Double(3 * w) / fps
     }
 
     /// No transition earlier than this will be reported any more.

@@ -46,6 +46,8 @@ final class ScenePass {
     private var sceneStart: Double? = nil
     private var opening: SceneTransition? = nil
     private var reader: VideoReader? = nil
+    /// The latest decoded frame: the picture of last resort for a scene that got no candidate.
+    private var lastFrame: DecodedFrame? = nil
 
     init(path: String, options: SceneDetector.Options, maker: FrameMaker) {
         self.path = path
@@ -55,7 +57,9 @@ final class ScenePass {
     }
 
     func run(strategy: SamplingStrategy, each: (SampledFrame) throws -> Void) throws -> FrameSampling {
-        let reader = try VideoReader(path: path, keyframesOnly: false)
+        // One decoder thread per core, not FFmpeg's cores + 1: this thread scores every frame too.
+        let reader = try VideoReader(path: path, keyframesOnly: false,
+                                     threads: Int32(max(1, min(16, ProcessInfo.processInfo.activeProcessorCount))))
         self.reader = reader
         let scaler = Scaler()
         let detector = SceneDetector(options: options, frameRate: 1 / reader.nominalFrameDuration)
@@ -64,6 +68,7 @@ final class ScenePass {
         while let f = try reader.nextFrame() {
             if sceneStart == nil { sceneStart = f.time }
             lastTime = f.time
+            lastFrame = f
             let thumb = try SceneThumb.make(f.frame.ptr, scaler: scaler, path: path)
             let transitions = detector.push(thumb, time: f.time)
             if f.time - lastCandidate >= candidateEvery {
@@ -75,11 +80,12 @@ final class ScenePass {
             for t in transitions { try close(at: t, each: each) }
             thinSettled(before: detector.decidedUntil)
         }
-        for t in detector.finish() { try close(at: t, each: each) }
-        if let start = sceneStart {
-            let end = max(reader.duration ?? 0, lastTime + reader.nominalFrameDuration)
-            try closeLast(start: start, end: end, each: each)
-        }
+        let end = max(reader.duration ?? 0, lastTime + reader.nominalFrameDuration)
+        var last = detector.finish()
+        // A scene shorter than the shortest allowed at the very end (a few frames of the next shot) is no scene.
+        if let t = last.last, end - t.time < options.minSceneLength { last.removeLast() }
+        for t in last { try close(at: t, each: each) }
+        if let start = sceneStart { try closeLast(start: start, end: end, each: each) }
         let stats = SamplingStats(decodedFrames: reader.decodedFrames, decodedNonKeyFrames: reader.decodedNonKeyFrames,
                                   seeks: reader.seeks, packetsSent: reader.packetsSent)
         return FrameSampling(path: path, strategy: strategy, frames: [], scenes: scenes, duration: reader.duration, stats: stats)
@@ -107,7 +113,8 @@ final class ScenePass {
         }
         let pool = clear.isEmpty ? members : clear
         let length = max(end - start, 1e-9)
-        let chosen = pool.max { score($0, start, length) < score($1, start, length) } ?? candidates.first
+        let chosen = pool.max { score($0, start, length) < score($1, start, length) }
+            ?? candidates.first.map { Candidate(frame: $0.frame, quality: 0) } ?? lastFrame.map { Candidate(frame: $0, quality: 0) }
         let index = scenes.count
         var scene = SceneBoundary(index: index, start: start, end: end, score: opening.map { $0.score }, transition: opening)
         if let chosen, let reader {

@@ -61,10 +61,10 @@ extension SceneThumb {
             let d = desc.pointee
             let cw = (w + (1 << d.log2_chroma_w) - 1) >> d.log2_chroma_w
             let ch = (h + (1 << d.log2_chroma_h) - 1) >> d.log2_chroma_h
-            let y = plane(frame, d.comp.0, w, h, Self.width, Self.height, samples: 8)
+            let y = plane(frame, d.comp.0, w, h, Self.width, Self.height, samples: 4)
             if d.nb_components >= 3 {
-                let u = plane(frame, d.comp.1, cw, ch, Self.chromaWidth, Self.chromaHeight, samples: 4)
-                let v = plane(frame, d.comp.2, cw, ch, Self.chromaWidth, Self.chromaHeight, samples: 4)
+                let u = plane(frame, d.comp.1, cw, ch, Self.chromaWidth, Self.chromaHeight, samples: 3)
+                let v = plane(frame, d.comp.2, cw, ch, Self.chromaWidth, Self.chromaHeight, samples: 3)
                 return SceneThumb(y: y, u: u, v: v)
             }
             let grey = [Float](repeating: 0.5, count: Self.chromaWidth * Self.chromaHeight)
@@ -100,36 +100,36 @@ extension SceneThumb {
         let stride = withUnsafePointer(to: frame.pointee.linesize) { p in
             p.withMemoryRebound(to: Int32.self, capacity: 8) { Int($0[planeIndex]) }
         }
-        var out = [Float](repeating: 0.5, count: outW * outH)
-        guard let base else { return out }
+        guard let base else { return [Float](repeating: 0.5, count: outW * outH) }
         let step = Int(comp.step), offset = Int(comp.offset)
         let sx = min(samples, max(1, w / outW)), sy = min(samples, max(1, h / outH))
-        // Sample columns (byte offsets) are the same on every row: compute them once.
+        // Byte offsets of the sampled columns, the same on every row.
         var columns = [Int](repeating: 0, count: outW * sx)
         for cx in 0..<outW {
             for i in 0..<sx {
-                let px = min(w - 1, (cx * w) / outW + ((2 * i + 1) * w) / (2 * sx * outW))
-                columns[cx * sx + i] = px * step + offset
+                columns[cx * sx + i] = min(w - 1, (cx * w) / outW + ((2 * i + 1) * w) / (2 * sx * outW)) * step + offset
             }
         }
         let scale = 1 / (Float(sx * sy) * 255)
-        var sums = [Int](repeating: 0, count: outW)
-        columns.withUnsafeBufferPointer { cols in
-            for cy in 0..<outH {
-                for cx in 0..<outW { sums[cx] = 0 }
-                for j in 0..<sy {
-                    let row = min(h - 1, (cy * h) / outH + ((2 * j + 1) * h) / (2 * sy * outH))
-                    let line = base + row * stride
-                    for cx in 0..<outW {
-                        var s = 0
-                        for i in 0..<sx { s += Int(line[cols[cx * sx + i]]) }
-                        sums[cx] += s
+        return [Float](unsafeUninitializedCapacity: outW * outH) { out, filled in
+            columns.withUnsafeBufferPointer { cols in
+                for cy in 0..<outH {
+                    for cx in 0..<outW { out[cy * outW + cx] = 0 }
+                    for j in 0..<sy {
+                        let row = min(h - 1, (cy * h) / outH + ((2 * j + 1) * h) / (2 * sy * outH))
+                        let line = UnsafePointer(base + row * stride)
+                        var c = 0
+                        for cx in 0..<outW {
+                            var sum = 0
+                            for _ in 0..<sx { sum &+= Int(line[cols[c]]); c += 1 }
+                            out[cy * outW + cx] += Float(sum)
+                        }
                     }
+                    for cx in 0..<outW { out[cy * outW + cx] *= scale }
                 }
-                for cx in 0..<outW { out[cy * outW + cx] = Float(sums[cx]) * scale }
             }
+            filled = outW * outH
         }
-        return out
     }
 
     /// Fine detail of a decoded frame at its own resolution: the variance of the 4-neighbour Laplacian of
