@@ -61,7 +61,7 @@ extension SceneThumb {
             let d = desc.pointee
             let cw = (w + (1 << d.log2_chroma_w) - 1) >> d.log2_chroma_w
             let ch = (h + (1 << d.log2_chroma_h) - 1) >> d.log2_chroma_h
-            let y = plane(frame, d.comp.0, w, h, Self.width, Self.height, samples: 4)
+            let y = plane(frame, d.comp.0, w, h, Self.width, Self.height, samples: 3)
             if d.nb_components >= 3 {
                 let u = plane(frame, d.comp.1, cw, ch, Self.chromaWidth, Self.chromaHeight, samples: 3)
                 let v = plane(frame, d.comp.2, cw, ch, Self.chromaWidth, Self.chromaHeight, samples: 3)
