@@ -25,8 +25,17 @@ public struct FrameSet: Codable, Sendable, Equatable {
     /// Scene cut times (seconds) when the strategy finds scenes; empty otherwise.
     public var sceneCuts: [Double]
     public var contactSheet: String?
-    public init(frames: [FrameSample], sceneCuts: [Double], contactSheet: String?) {
-        self.frames = frames; self.sceneCuts = sceneCuts; self.contactSheet = contactSheet
+    /// How the scene detector's scenes began ("cut", "fade", "dissolve"), by start time. Nil in checkpoints
+    /// written before transitions were told apart.
+    public var transitions: [SceneStart]?
+    public init(frames: [FrameSample], sceneCuts: [Double], contactSheet: String?, transitions: [SceneStart]? = nil) {
+        self.frames = frames; self.sceneCuts = sceneCuts; self.contactSheet = contactSheet; self.transitions = transitions
+    }
+
+    public struct SceneStart: Codable, Sendable, Equatable {
+        public var time: Double
+        public var transition: String
+        public init(time: Double, transition: String) { self.time = time; self.transition = transition }
     }
 }
 

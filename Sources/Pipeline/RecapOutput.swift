@@ -200,9 +200,12 @@ public struct RecapOutput: Codable, Sendable, Equatable {
         public var descriptionSource: String
         public var ocrText: String
         public var facts: FrameFacts?
+        /// How the scene began, as the detector saw it: "cut", "fade" (through black or white) or "dissolve".
+        /// Absent for the first scene and for scenes opened by new on-screen text.
+        public var transition: String? = nil
         enum CodingKeys: String, CodingKey {
             case index, start, end, frameTime = "frame_time", description
-            case descriptionSource = "description_source", ocrText = "ocr_text", facts
+            case descriptionSource = "description_source", ocrText = "ocr_text", facts, transition
         }
     }
 

@@ -64,7 +64,8 @@ enum FrameSampling {
             try ContactSheet.write(frames, to: u)
             sheet = u.path
         }
-        return FrameSet(frames: samples, sceneCuts: cuts, contactSheet: sheet)
+        let transitions = (result.scenes ?? []).compactMap { s in s.transition.map { FrameSet.SceneStart(time: s.start, transition: $0.kind.rawValue) } }
+        return FrameSet(frames: samples, sceneCuts: cuts, contactSheet: sheet, transitions: transitions)
     }
 
     /// Slides change with too little picture change for the scene detector (new white text on the same dark

@@ -23,7 +23,8 @@ struct SeeStage: Sendable {
 
     func run(_ frames: FrameSet, duration: Double, work: URL, counter: EngineCallCounter) async throws -> SeenScenes {
         let sorted = frames.frames.sorted { $0.time < $1.time }
-        var scenes = Self.measuredScenes(sorted, cuts: frames.sceneCuts.sorted(), duration: duration)
+        var scenes = Self.measuredScenes(sorted, cuts: frames.sceneCuts.sorted(), duration: duration,
+                                         transitions: frames.transitions ?? [])
         guard describe, engine.description.seesImages, !scenes.isEmpty else { return SeenScenes(scenes: scenes, warnings: []) }
         var warnings: [String] = []
         var pending = Array(scenes.indices)
@@ -86,7 +87,8 @@ struct SeeStage: Sendable {
 
     /// Scenes from the sampled frames: bounds from the detector's cuts (or halfway between frames), measured
     /// facts, on-screen text, and a description that says it is a measurement.
-    static func measuredScenes(_ frames: [FrameSample], cuts: [Double], duration: Double) -> [RecapOutput.Scene] {
+    static func measuredScenes(_ frames: [FrameSample], cuts: [Double], duration: Double,
+                               transitions: [FrameSet.SceneStart] = []) -> [RecapOutput.Scene] {
         frames.enumerated().map { i, f in
             var start: Double, end: Double
             if !cuts.isEmpty {
@@ -99,7 +101,8 @@ struct SeeStage: Sendable {
             start = min(start, f.time); end = max(end, f.time)
             return RecapOutput.Scene(index: i, start: round3(start), end: round3(end), frameTime: round3(f.time),
                                      description: measuredDescription(f), descriptionSource: "measured",
-                                     ocrText: f.ocrText.trimmingCharacters(in: .whitespacesAndNewlines), facts: f.facts)
+                                     ocrText: f.ocrText.trimmingCharacters(in: .whitespacesAndNewlines), facts: f.facts,
+                                     transition: transitions.first { abs($0.time - start) < 0.002 }?.transition)
         }
     }
 

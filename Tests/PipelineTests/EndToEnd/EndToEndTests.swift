@@ -54,6 +54,9 @@ import Testing
         #expect(["delta", "river", "sea"].filter { summaryText.contains($0) }.count >= 2, "summary: \(summaryText)")
         #expect(narrated.grounding.hasSpeech)
         #expect(narrated.scenes.contains { $0.ocrText.uppercased().contains("RIVER") || $0.ocrText.uppercased().contains("DELTA") })
+        // The sample's scenes change by hard cuts, and the output says so (the first scene has no transition).
+        #expect(narrated.scenes.first?.transition == nil)
+        #expect(narrated.scenes.filter { $0.transition == "cut" }.count >= 2, "\(narrated.scenes.map { ($0.start, $0.transition) })")
 
         // Subtitles parse, and every cue follows the conventions (line length, lines, reading speed, duration, gaps).
         for ext in ["srt", "vtt"] {
