@@ -184,6 +184,9 @@ final class SceneDetector {
         /// Where the fade-out began, and the picture just before it (to score the transition).
         var outStart: Double
         var before: SceneThumb?
+        /// The picture just before the run, when the run began abruptly (no fade-out): a flash, or a cut
+        /// through a flat frame.
+        var abruptFrom: SceneThumb?
     }
 
     private func trackFade(latest i: Int, ended: Bool) {
@@ -223,7 +226,14 @@ final class SceneDetector {
             outStart -= 1
         }
         return FlatRun(first: e.index, firstTime: e.time, last: e.index, lastTime: e.time, white: white,
-                       outStart: entry(outStart)?.time ?? e.time, before: (entry(outStart - 1) ?? entry(outStart))?.thumb)
+                       outStart: entry(outStart)?.time ?? e.time, before: (entry(outStart - 1) ?? entry(outStart))?.thumb,
+                       abruptFrom: abrupt(into: e.index, from: outStart, white: white))
+    }
+
+    /// The frame before the run at `first`, if it still had (nearly) the full picture: no real fade-out.
+    private func abrupt(into first: Int, from outStart: Int, white: Bool) -> SceneThumb? {
+        guard let last = entry(first - 1), let full = entry(outStart - 1) ?? entry(outStart) else { return nil }
+        return last.thumb.energy(towardWhite: white) >= 0.8 * full.thumb.energy(towardWhite: white) ? last.thumb : nil
     }
 
     private func closeFade(_ run: FlatRun, fadeInEnd: Int) {
@@ -234,6 +244,12 @@ final class SceneDetector {
         // A dip to black or a flash of white inside one shot comes back to the same picture: no new scene.
         let score = run.before.map { Double(SceneMeasure.change($0, inEnd.thumb)) } ?? 0
         guard score >= Double(options.minChange) else { return }
+        // In and out at once (a camera flash, a frame of white): a transition only if the pictures either
+        // side clearly differ; the frames right after it, not the end of any "fade-in", are the evidence,
+        // since a moving shot keeps changing after the flash.
+        if let from = run.abruptFrom, let after = entry(run.last + 1),
+           after.thumb.energy(towardWhite: run.white) >= 0.8 * inEnd.thumb.energy(towardWhite: run.white),
+           SceneMeasure.change(from, after.thumb) < 2 * options.minChange { return }
         if run.lastTime - run.firstTime > 2 {
             // A long black: a scene of its own, opened by the fade-out and closed by the fade-in.
             pending.append(SceneTransition(kind: .fade, time: run.firstTime, start: run.outStart, end: run.firstTime, score: score))
