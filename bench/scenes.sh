@@ -49,27 +49,29 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
 # ------------------------------------------------------------------------------------------ quality
-eval/scenes/make-set.sh > /dev/null
-set_dir="${RECAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/recap}/eval/scenes"
-truth="$set_dir/truth.json"
-q="$scratch/quality"
-mkdir -p "$q/recap" "$q/content" "$q/adaptive"
-mapfile -t clips < <("$py" -c 'import json,sys; [print(c["file"]) for c in json.load(open(sys.argv[1]))["clips"]]' "$truth")
-for c in "${clips[@]}"; do
-  stem="${c%.*}"
-  "$recap" frames "$set_dir/$c" --scenes --json --out "$q/recap/$stem" > "$q/recap/$stem.json" 2> "$q/err" || {
-    echo "FAILED: recap frames $c --scenes" >&2; cat "$q/err" >&2; exit 1; }
-  for det in content adaptive; do
-    "$sd" -q -i "$set_dir/$c" -o "$q/$det" "detect-$det" list-scenes -q > /dev/null 2> "$q/err" || {
-      echo "FAILED: scenedetect detect-$det on $c" >&2; cat "$q/err" >&2; exit 1; }
+# quality SET [--holdout]: the three detectors on one labelled set, scored the same way.
+quality() {
+  set_dir="${RECAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/recap}/eval/$1"
+  eval/scenes/make-set.sh ${2:-} "$set_dir" > /dev/null
+  truth="$set_dir/truth.json"
+  q="$scratch/quality-$1"
+  mkdir -p "$q/recap" "$q/content" "$q/adaptive"
+  mapfile -t clips < <("$py" -c 'import json,sys; [print(c["file"]) for c in json.load(open(sys.argv[1]))["clips"]]' "$truth")
+  for c in "${clips[@]}"; do
+    stem="${c%.*}"
+    "$recap" frames "$set_dir/$c" --scenes --json --out "$q/recap/$stem" > "$q/recap/$stem.json" 2> "$q/err" || {
+      echo "FAILED: recap frames $c --scenes" >&2; cat "$q/err" >&2; exit 1; }
+    for det in content adaptive; do
+      "$sd" -q -i "$set_dir/$c" -o "$q/$det" "detect-$det" list-scenes -q > /dev/null 2> "$q/err" || {
+        echo "FAILED: scenedetect detect-$det on $c" >&2; cat "$q/err" >&2; exit 1; }
+    done
   done
-done
-eval/scenes/score.py "$truth" --from-recap "$q/recap" --json --label recap > "$q/recap.json"
-eval/scenes/score.py "$truth" --from-scenedetect "$q/content" --json --label detect-content > "$q/content.json"
-eval/scenes/score.py "$truth" --from-scenedetect "$q/adaptive" --json --label detect-adaptive > "$q/adaptive.json"
-echo
-echo "quality on eval/scenes (${#clips[@]} clips): transitions found (recall); negatives with a false detection (score = 1 - share)"
-"$py" - "$q/recap.json" "$q/content.json" "$q/adaptive.json" <<'PY'
+  eval/scenes/score.py "$truth" --from-recap "$q/recap" --json --label recap > "$q/recap.json"
+  eval/scenes/score.py "$truth" --from-scenedetect "$q/content" --json --label detect-content > "$q/content.json"
+  eval/scenes/score.py "$truth" --from-scenedetect "$q/adaptive" --json --label detect-adaptive > "$q/adaptive.json"
+  echo
+  echo "quality on eval/$1 (${#clips[@]} clips): transitions found (recall); negatives with a false detection (score = 1 - share)"
+  "$py" - "$q/recap.json" "$q/content.json" "$q/adaptive.json" <<'PY'
 import json, sys
 rs = [json.load(open(p)) for p in sys.argv[1:]]
 w = 17
@@ -89,6 +91,10 @@ best = max(rs[1:], key=lambda r: r["f1"])
 print(f"F1: recap {rs[0]['f1']:.3f}, best PySceneDetect ({best['label']}) {best['f1']:.3f}: "
       f"{'ok' if rs[0]['f1'] > best['f1'] else 'MISSED'} (target: recap higher)")
 PY
+}
+# The tuning set (the detector's thresholds were chosen on it) and the held-out set (they were not).
+quality scenes
+quality scenes-holdout --holdout
 
 # ------------------------------------------------------------------------------------------ speed
 media="$bench/media"
