@@ -8,6 +8,7 @@
 #
 #   RECAP_BIN=.build/release/recap BENCH_DIR=/tmp/bench bench/media.sh
 set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/measure.sh"
 recap="${RECAP_BIN:?set RECAP_BIN to a release recap binary}"
 dir="${BENCH_DIR:?set BENCH_DIR to a cache folder}/media"
 runs_default="${BENCH_RUNS:-3}"
@@ -37,18 +38,6 @@ fi
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
-# measure NAME CMD...: runs CMD $runs times; prints "median_seconds peak_rss_kb" (RSS: max over runs).
-measure() {
-  local times=() rss=0
-  for ((i = 0; i < runs; i++)); do
-    rm -rf "$scratch/out"; mkdir -p "$scratch/out"
-    /usr/bin/time -f "%e %M" -o "$scratch/time" "$@" > /dev/null 2> "$scratch/err" || {
-      echo "FAILED: $*" >&2; cat "$scratch/err" >&2; return 1; }
-    read -r t m < "$scratch/time"
-    times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
-  done
-  printf '%s\n' "${times[@]}" | sort -g | awk -v rss="$rss" '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.3f %d\n", m, rss}'
-}
 
 declare -A reference=()   # the same ffmpeg command is measured once per clip
 row() { # row LABEL TARGET "recap cmd" "ffmpeg cmd"

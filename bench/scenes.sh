@@ -14,6 +14,7 @@
 #
 #   RECAP_BIN=.build/release/recap BENCH_DIR=/tmp/bench bench/scenes.sh
 set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/measure.sh"
 recap="${RECAP_BIN:?set RECAP_BIN to a release recap binary}"
 bench="${BENCH_DIR:?set BENCH_DIR to a cache folder}"
 dir="$bench/scenes"
@@ -128,18 +129,6 @@ if [ ! -s "$short" ]; then
   ff -i "$long" -t 60 -c copy -movflags +faststart "$short.tmp.mp4" && mv "$short.tmp.mp4" "$short"
 fi
 
-# measure CMD...: runs CMD $runs times; prints "median_seconds peak_rss_kb" (RSS: max over runs).
-measure() {
-  local times=() rss=0
-  for ((i = 0; i < runs; i++)); do
-    rm -rf "$scratch/out"; mkdir -p "$scratch/out"
-    /usr/bin/time -f "%e %M" -o "$scratch/time" "$@" > /dev/null 2> "$scratch/err" || {
-      echo "FAILED: $*" >&2; cat "$scratch/err" >&2; return 1; }
-    read -r t m < "$scratch/time"
-    times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
-  done
-  printf '%s\n' "${times[@]}" | sort -g | awk -v rss="$rss" '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.3f %d\n", m, rss}'
-}
 mb() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 ratio_row() { # LABEL OURS_S THEIRS_S TARGET
   local r ok; r=$(awk -v a="$2" -v b="$3" 'BEGIN{printf "%.3f", a/b}')
