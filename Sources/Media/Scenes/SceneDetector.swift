@@ -34,7 +34,8 @@ public struct SceneTransition: Codable, Sendable, Equatable {
 /// - **Fades** through black or white: a run of flat frames with the picture fading out before it and in
 ///   after it is one transition (not two cuts, and not none).
 /// - **Dissolves**: a frame that is the blend of the pictures a fraction of a second before and after it,
-///   when those two differ and no single step between them is large.
+///   when those two differ, no single step between them is large, and the blend shows the contrast dip
+///   of two unrelated pictures mixed.
 ///
 /// Results come out with a delay of about `delay` seconds of media (what the decisions need to see ahead).
 final class SceneDetector {
@@ -98,7 +99,7 @@ final class SceneDetector {
         let last = count - 1
         if last >= 0 {
             for j in max(1, last - 2)...max(1, last) where j <= last { checkCut(at: j) }
-            for j in max(0, last - 3 * w + 1)...max(0, last) where j <= last { checkDissolve(at: j) }
+            // (No dissolve can be centred in the last 3w frames: its test needs the frames after them.)
             trackFade(latest: last, ended: true)
         }
         endDissolveRun()

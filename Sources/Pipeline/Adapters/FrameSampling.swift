@@ -38,11 +38,6 @@ enum FrameSampling {
             let step = Double(frames.count) / Double(cap)
             frames = (0..<cap).map { frames[min(frames.count - 1, Int((Double($0) + 0.5) * step))] }
         }
-        // A scene detector that found nothing on a short, static clip still gives the clip one frame.
-        if frames.isEmpty, case .scenes = strategy(settings, duration: probe.durationSeconds) {
-            let fallback = try FrameSampler.sample(url: url, strategy: .count(1), options: FrameSamplerOptions(maxSide: settings.maxSide))
-            frames = fallback.frames
-        }
         var samples: [FrameSample] = []
         for (i, f) in frames.enumerated() {
             let file = folder.appendingPathComponent(String(format: "frame-%04d.jpg", i))
