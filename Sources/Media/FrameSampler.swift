@@ -42,6 +42,9 @@ public struct SamplingStats: Codable, Sendable, Equatable {
     public var decodedNonKeyFrames: Int
     public var seeks: Int
     public var packetsSent: Int
+    /// Damaged packets or frames the decoder could not decode and that were skipped (nil: none). The file
+    /// is partly corrupt; the frames around the damage are still sampled, as the ffmpeg CLI would.
+    public var damagedFrames: Int? = nil
 }
 
 public struct FrameSampling: Sendable {
@@ -130,7 +133,7 @@ public enum FrameSampler {
 
     static func stats(_ r: VideoReader) -> SamplingStats {
         SamplingStats(decodedFrames: r.decodedFrames, decodedNonKeyFrames: r.decodedNonKeyFrames,
-                      seeks: r.seeks, packetsSent: r.packetsSent)
+                      seeks: r.seeks, packetsSent: r.packetsSent, damagedFrames: r.damage.skipped > 0 ? r.damage.skipped : nil)
     }
 
     /// The frame on screen at each target time (the last frame whose time is <= target), in order.

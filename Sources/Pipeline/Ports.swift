@@ -28,8 +28,12 @@ public struct FrameSet: Codable, Sendable, Equatable {
     /// How the scene detector's scenes began ("cut", "fade", "dissolve"), by start time. Nil in checkpoints
     /// written before transitions were told apart.
     public var transitions: [SceneStart]?
-    public init(frames: [FrameSample], sceneCuts: [Double], contactSheet: String?, transitions: [SceneStart]? = nil) {
+    /// What the user should know about the frames (e.g. damaged packets skipped). Nil: nothing.
+    public var warnings: [String]?
+    public init(frames: [FrameSample], sceneCuts: [Double], contactSheet: String?, transitions: [SceneStart]? = nil,
+                warnings: [String]? = nil) {
         self.frames = frames; self.sceneCuts = sceneCuts; self.contactSheet = contactSheet; self.transitions = transitions
+        self.warnings = warnings
     }
 
     public struct SceneStart: Codable, Sendable, Equatable {

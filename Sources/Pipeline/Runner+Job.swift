@@ -80,6 +80,7 @@ extension Runner {
                 return try await hearing.run(clips, work: work, counter: counter, hints: hints)
             }
             p.frames = frames
+            p.warnings += frames.warnings ?? []
             p.timings["frames"] = framesSeconds
             p.timings["audio"] = audioSeconds
             p.timings["transcribe"] = transcribeSeconds

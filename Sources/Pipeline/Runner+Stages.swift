@@ -113,6 +113,7 @@ extension FrameSet {
     /// Frame paths relative to the job's work folder, so a checkpoint survives the folder being moved.
     func relativized(to work: URL) -> FrameSet {
         FrameSet(frames: frames.map { var f = $0; f.file = Runner.relative($0.file, to: work); return f },
-                 sceneCuts: sceneCuts, contactSheet: contactSheet.map { Runner.relative($0, to: work) }, transitions: transitions)
+                 sceneCuts: sceneCuts, contactSheet: contactSheet.map { Runner.relative($0, to: work) }, transitions: transitions,
+                 warnings: warnings)
     }
 }

@@ -27,6 +27,10 @@ struct DamageTests {
         let frames = try FrameSampler.sample(url: url, strategy: .every(seconds: 3))
         #expect(frames.frames.count == 10)
         #expect((frames.frames.last?.time ?? 0) >= 27)
+        // The damage is counted where a user sees it (frames.json's stats), and an intact file reports none.
+        let scenes = try FrameSampler.sample(url: url, strategy: .scenes())
+        #expect((scenes.stats.damagedFrames ?? 0) > 0, "\(scenes.stats)")
+        #expect(try FrameSampler.sample(url: Samples.url("narrated.mp4"), strategy: .scenes()).stats.damagedFrames == nil)
     }
 
     @Test func aDeclaredDurationFarBeyondTheStreamsIsNotTrusted() throws {

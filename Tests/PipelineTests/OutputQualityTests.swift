@@ -120,3 +120,23 @@ import Testing
         #expect(silent.title == "A 2-minute clip of bright green footage with no audio track")
     }
 }
+
+/// A partly corrupt file is read past its damage, and the job's warnings say so (issue 16: the count was
+/// kept by the decoder but never shown).
+@Suite struct DamageWarningTests {
+    @Test func damagedVideoPacketsBecomeAWarning() throws {
+        let dir = try tempDir("recap-damaged")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var bytes = [UInt8](try Data(contentsOf: repoRoot.appendingPathComponent("samples/narrated.mp4")))
+        for i in stride(from: 120_000, to: 200_000, by: 7) { bytes[i] ^= 0x5A }
+        let file = dir.appendingPathComponent("damaged.mp4")
+        try Data(bytes).write(to: file)
+        let damaged = try FrameSampling.sampleBlocking(file, settings: PipelineSpec.Frames(), probe: probe(duration: 30),
+                                                       into: dir.appendingPathComponent("a"), ocr: nil)
+        #expect(damaged.warnings?.first?.contains("damaged video packet") == true, "\(damaged.warnings ?? [])")
+        #expect(!damaged.frames.isEmpty)
+        let intact = try FrameSampling.sampleBlocking(repoRoot.appendingPathComponent("samples/narrated.mp4"), settings: PipelineSpec.Frames(),
+                                                      probe: probe(duration: 30), into: dir.appendingPathComponent("b"), ocr: nil)
+        #expect(intact.warnings == nil)
+    }
+}

@@ -86,9 +86,8 @@ final class ScenePass {
         if let t = last.last, end - t.time < options.minSceneLength { last.removeLast() }
         for t in last { try close(at: t, each: each) }
         if let start = sceneStart { try closeLast(start: start, end: end, each: each) }
-        let stats = SamplingStats(decodedFrames: reader.decodedFrames, decodedNonKeyFrames: reader.decodedNonKeyFrames,
-                                  seeks: reader.seeks, packetsSent: reader.packetsSent)
-        return FrameSampling(path: path, strategy: strategy, frames: [], scenes: scenes, duration: reader.duration, stats: stats)
+        return FrameSampling(path: path, strategy: strategy, frames: [], scenes: scenes, duration: reader.duration,
+                             stats: FrameSampler.stats(reader))
     }
 
     /// The transition `t` ends the open scene: choose its frame and open the next.

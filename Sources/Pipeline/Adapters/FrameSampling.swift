@@ -60,7 +60,10 @@ enum FrameSampling {
             sheet = u.path
         }
         let transitions = (result.scenes ?? []).compactMap { s in s.transition.map { FrameSet.SceneStart(time: s.start, transition: $0.kind.rawValue) } }
-        return FrameSet(frames: samples, sceneCuts: cuts, contactSheet: sheet, transitions: transitions)
+        let damaged = result.stats.damagedFrames.map {
+            ["frames: \($0) damaged video packet\($0 == 1 ? " was" : "s were") skipped; the file is partly corrupt (frames around the damage were still read)"]
+        }
+        return FrameSet(frames: samples, sceneCuts: cuts, contactSheet: sheet, transitions: transitions, warnings: damaged)
     }
 
     /// Slides change with too little picture change for the scene detector (new white text on the same dark

@@ -108,6 +108,7 @@ struct FramesCommand: AsyncParsableCommand {
                 var line = "\(file): \(manifest.frames.count) frames (\(manifest.strategy)) -> \(outDir.appendingPathComponent("frames.json").path)"
                 if let s = manifest.scenes { line += ", \(s.count) scenes" }
                 if let sheet = contactSheet { line += ", contact sheet \(sheet)" }
+                if let d = manifest.stats.damagedFrames { line += "; \(d) damaged packet\(d == 1 ? "" : "s") skipped (the file is partly corrupt)" }
                 print(line)
             }
         } catch {
