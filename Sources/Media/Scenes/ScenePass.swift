@@ -81,10 +81,8 @@ final class ScenePass {
             thinSettled(before: detector.decidedUntil)
         }
         let end = max(reader.duration ?? 0, lastTime + reader.nominalFrameDuration)
-        var last = detector.finish()
-        // A scene shorter than the shortest allowed at the very end (a few frames of the next shot) is no scene.
-        if let t = last.last, end - t.time < options.minSceneLength { last.removeLast() }
-        for t in last { try close(at: t, each: each) }
+        // A short last shot is still a shot (a real clip can end 8 frames after a cut), so no minimum here.
+        for t in detector.finish() { try close(at: t, each: each) }
         if let start = sceneStart { try closeLast(start: start, end: end, each: each) }
         return FrameSampling(path: path, strategy: strategy, frames: [], scenes: scenes, duration: reader.duration,
                              stats: FrameSampler.stats(reader))
