@@ -238,9 +238,4 @@ final class VideoReader {
         let px = try scaler.convert(f, dstW: sw, dstH: sh, dstFormat: AV_PIX_FMT_RGB24, bytesPerPixel: 3, path: path)
         return RGBImage(width: sw, height: sh, pixels: px).oriented(rotation: geo.rotation, mirrored: geo.mirrored)
     }
-
-    /// Small luma picture for scene scoring, straight from the decoder's planes via libswscale.
-    func lumaThumbnail(_ decoded: DecodedFrame, width: Int, height: Int, scaler: Scaler) throws -> [UInt8] {
-        try scaler.convert(decoded.frame.ptr, dstW: width, dstH: height, dstFormat: AV_PIX_FMT_GRAY8, bytesPerPixel: 1, path: path)
-    }
 }
