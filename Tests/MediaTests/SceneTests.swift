@@ -105,5 +105,10 @@ struct SceneTests {
         // frames.json reports the transition and the chosen frame (snake_case, like the rest of Recap's JSON).
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(scenes[1])) as? [String: Any]
         #expect(json?["frame_time"] != nil && (json?["transition"] as? [String: Any])?["kind"] as? String == "cut")
+        // A format the thumbnail cannot read directly (packed RGB, QuickTime Animation) goes through libswscale.
+        let rgb = tmp.file("three.mov")
+        try ffmpeg(["-i", clip.path, "-c:v", "qtrle", rgb.path])
+        let viaScaler = try FrameSampler.sample(url: rgb, strategy: .scenes(), options: FrameSamplerOptions(maxSide: 160))
+        #expect(viaScaler.scenes?.map(\.start) == [0, 3.0], "\(viaScaler.scenes ?? [])")
     }
 }

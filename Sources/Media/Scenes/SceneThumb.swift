@@ -70,24 +70,19 @@ extension SceneThumb {
             let grey = [Float](repeating: 0.5, count: Self.chromaWidth * Self.chromaHeight)
             return SceneThumb(y: y, u: grey, v: grey)
         }
-        // Rare formats: let libswscale make a YUV 4:4:4 picture at thumbnail size.
-        let px = try scaler.convert(frame, dstW: Self.width, dstH: Self.height, dstFormat: AV_PIX_FMT_YUV444P,
+        // Rare formats: libswscale makes packed RGB at thumbnail size (Scaler writes one plane), and the
+        // BT.601 equations give luma and chroma; chroma at half size, as the direct path makes it.
+        let px = try scaler.convert(frame, dstW: Self.width, dstH: Self.height, dstFormat: AV_PIX_FMT_RGB24,
                                     bytesPerPixel: 3, path: path)
         let n = Self.width * Self.height
-        let y = px[0..<n].map { Float($0) / 255 }
-        func half(_ p: ArraySlice<UInt8>) -> [Float] {
-            let base = p.startIndex
-            var out = [Float](repeating: 0, count: Self.chromaWidth * Self.chromaHeight)
-            for cy in 0..<Self.chromaHeight {
-                for cx in 0..<Self.chromaWidth {
-                    let i = base + cy * 2 * Self.width + cx * 2
-                    let s = Int(p[i]) + Int(p[i + 1]) + Int(p[i + Self.width]) + Int(p[i + Self.width + 1])
-                    out[cy * Self.chromaWidth + cx] = Float(s) / (4 * 255)
-                }
-            }
-            return out
+        var y = [Float](repeating: 0, count: n), u = y, v = y
+        for i in 0..<n {
+            let r = Float(px[3 * i]) / 255, g = Float(px[3 * i + 1]) / 255, b = Float(px[3 * i + 2]) / 255
+            y[i] = 0.299 * r + 0.587 * g + 0.114 * b
+            u[i] = 0.5 - 0.1687 * r - 0.3313 * g + 0.5 * b
+            v[i] = 0.5 + 0.5 * r - 0.4187 * g - 0.0813 * b
         }
-        return SceneThumb(y: y, u: half(px[n..<2 * n]), v: half(px[2 * n..<3 * n]))
+        return SceneThumb(y: y, u: shrink(u, Self.width, Self.height, by: 2), v: shrink(v, Self.width, Self.height, by: 2))
     }
 
     /// The mean of `samples` x `samples` evenly spread reads in each of outW x outH cells of one component.
