@@ -8,7 +8,7 @@ packages=(
   libsqlite3-dev
   libtesseract-dev tesseract-ocr tesseract-ocr-eng
   ffmpeg espeak-ng fonts-dejavu-core hyperfine time unzip
-  python3 python3-jsonschema
+  python3 python3-jsonschema python3-numpy
   pocketsphinx-testdata
 )
 missing=()

@@ -123,7 +123,7 @@ extension Runner {
                                    warnings: p.warnings + seen.warnings, timings: p.timings, workDir: p.workDir)
             let writer = WriteStage(spec: spec, out: config.out, engine: engine.description, identity: identity.engine, ocrModel: media.ocrModel)
             let written: [String] = try await stage(.write, &p) { try writer.write(result) }
-            try store.replaceSearchEntries(p.lease, path: p.file.url.path, entries: writer.searchEntries(result))
+            try store.replaceSearchEntries(p.lease, path: p.file.url.path, entries: writer.searchEntries(result), media: writer.searchMedia(result))
             try store.complete(p.lease, result: JSONValue.array(written.map { .string($0) }).data())
             p.heartbeat.cancel()
             try? FileManager.default.removeItem(at: p.workDir)

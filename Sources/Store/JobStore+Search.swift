@@ -26,13 +26,36 @@ public struct SearchEntry: Sendable, Hashable, Codable {
     public var start: Double?
     public var end: Double?
     public var text: String
+    /// Who spoke, for transcript passages whose speaker is known.
+    public var speaker: String?
 
-    public init(kind: SearchKind, start: Double? = nil, end: Double? = nil, text: String) {
+    public init(kind: SearchKind, start: Double? = nil, end: Double? = nil, text: String, speaker: String? = nil) {
         self.kind = kind
         self.start = start
         self.end = end
         self.text = text
+        self.speaker = speaker
     }
+}
+
+/// What search can filter a job's hits on: facts about its media, stored beside its entries.
+public struct SearchMedia: Sendable, Hashable, Codable {
+    public var duration: Double?
+    /// The spoken language ("en"), when a transcript says.
+    public var language: String?
+    /// When the media was made (its creation-time tag, else the file's modification time), Unix seconds.
+    public var date: Double?
+
+    public init(duration: Double? = nil, language: String? = nil, date: Double? = nil) {
+        self.duration = duration
+        self.language = language
+        self.date = date
+    }
+}
+
+/// How a text is named in the embeddings table.
+enum SearchText {
+    static func hash(_ text: String) -> String { Digest.sha256Hex(Data(text.utf8)) }
 }
 
 /// A search result: where to jump to, and the matching words in context.
@@ -51,24 +74,28 @@ public struct SearchHit: Sendable, Hashable, Codable {
 extension JobStore {
     /// Replaces all of a job's search entries with `entries`, in one transaction: running it twice
     /// leaves exactly one copy. Guarded by the lease, like every other result write.
-    public func replaceSearchEntries(_ lease: Lease, path: String, entries: [SearchEntry]) throws {
+    public func replaceSearchEntries(_ lease: Lease, path: String, entries: [SearchEntry], media: SearchMedia = .init()) throws {
         try write { db in
             try requireLease(db, lease)
-            try replaceSearchEntries(db, jobID: lease.jobID, path: path, entries: entries)
+            try replaceSearchEntries(db, jobID: lease.jobID, path: path, entries: entries, media: media)
         }
     }
 
     /// The same without a lease, for re-indexing finished jobs.
-    public func replaceSearchEntries(jobID: Int64, path: String, entries: [SearchEntry]) throws {
-        try write { db in try replaceSearchEntries(db, jobID: jobID, path: path, entries: entries) }
+    public func replaceSearchEntries(jobID: Int64, path: String, entries: [SearchEntry], media: SearchMedia = .init()) throws {
+        try write { db in try replaceSearchEntries(db, jobID: jobID, path: path, entries: entries, media: media) }
     }
 
-    private func replaceSearchEntries(_ db: Database, jobID: Int64, path: String, entries: [SearchEntry]) throws {
+    private func replaceSearchEntries(_ db: Database, jobID: Int64, path: String, entries: [SearchEntry], media: SearchMedia) throws {
         try db.execute(sql: "DELETE FROM searchEntries WHERE jobId = ?", arguments: [jobID])
-        let insert = try db.cachedStatement(sql: "INSERT INTO searchEntries (jobId, path, kind, start, end, text) VALUES (?, ?, ?, ?, ?, ?)")
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO searchEntries (jobId, path, kind, start, end, text, speaker, textHash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
         for e in entries where !e.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            try insert.execute(arguments: [jobID, path, e.kind.rawValue, e.start, e.end, e.text])
+            try insert.execute(arguments: [jobID, path, e.kind.rawValue, e.start, e.end, e.text, e.speaker, SearchText.hash(e.text)])
         }
+        try db.execute(sql: "INSERT OR REPLACE INTO searchMedia (jobId, duration, language, mediaDate) VALUES (?, ?, ?, ?)",
+                       arguments: [jobID, media.duration, media.language, media.date])
     }
 
     /// Full-text search (FTS5, BM25 ranking, Porter stemming) over everything indexed. The query is

@@ -121,6 +121,35 @@ enum Schema {
             // Copies and moves: which other paths were seen with the same content (`knownPaths(fingerprint:)`).
             try db.create(index: "filesByFingerprint", on: "files", columns: ["fingerprint"])
         }
+        m.registerMigration("v5-embeddings") { db in
+            // Meaning-based search. Vectors are keyed by (embedding model, SHA-256 of the text), not by entry:
+            // re-indexing a job gives its entries new ids, and only a new text or a new model needs a new vector.
+            try db.alter(table: "searchEntries") { t in
+                t.add(column: "speaker", .text)
+                t.add(column: "textHash", .text)
+            }
+            let rows = try Row.fetchAll(db, sql: "SELECT id, text FROM searchEntries")
+            for row in rows {
+                let text: String = row["text"]
+                try db.execute(sql: "UPDATE searchEntries SET textHash = ? WHERE id = ?",
+                               arguments: [SearchText.hash(text), row["id"] as Int64])
+            }
+            try db.create(index: "searchEntriesByText", on: "searchEntries", columns: ["textHash"])
+            try db.create(table: "embeddings", options: [.withoutRowID]) { t in
+                t.column("model", .text).notNull()
+                t.column("textHash", .text).notNull()
+                // Little-endian IEEE half floats, L2-normalised: 768 bytes for a 384-dimension vector.
+                t.column("vector", .blob).notNull()
+                t.primaryKey(["model", "textHash"])
+            }
+            // What search filters on, one row per indexed job (written with its entries).
+            try db.create(table: "searchMedia") { t in
+                t.primaryKey("jobId", .integer).references("jobs", onDelete: .cascade)
+                t.column("duration", .double)
+                t.column("language", .text)
+                t.column("mediaDate", .double)
+            }
+        }
         return m
     }
 }

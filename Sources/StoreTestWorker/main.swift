@@ -10,6 +10,10 @@
 //   bench-drain   --store FILE                   claim + 7 checkpoints + complete until empty
 //   bench-tree    --dir DIR --count N            make N small files (once)
 //   bench-rescan  --store FILE --dir DIR         time one rescan of DIR's files
+//   bench-vectors --count N [--dims D] [--queries Q]
+//                 exhaustive search of N synthetic unit vectors held in memory (half floats)
+//   bench-vector-store --store FILE --count N   N passages with vectors in a store; time loading them
+//                 and a hybrid search (words + meaning), as `recap search` does
 // Bench modes print one JSON object per line.
 import Foundation
 import Store
@@ -164,6 +168,55 @@ do {
             "unchanged": report.count(.unchanged), "listSeconds": t1.timeIntervalSince(t0), "seconds": t2.timeIntervalSince(t1),
         ])
 
+    case "bench-vectors":
+        let count = Int(require("count"))!, dims = Int(option("dims") ?? "384")!, queries = Int(option("queries") ?? "9")!
+        var rng = SplitMix(seed: 42)
+        let t0 = Date()
+        var index = VectorIndex(dimensions: dims)
+        index.reserveCapacity(count)
+        for i in 0..<count { index.append(entryID: Int64(i), jobID: Int64(i / 100), vector: rng.unitVector(dims)) }
+        let built = Date().timeIntervalSince(t0)
+        var times: [Double] = []
+        for _ in 0..<queries {
+            let q = rng.unitVector(dims)
+            let t = Date()
+            let hits = index.nearest(to: q, limit: 20)
+            times.append(Date().timeIntervalSince(t))
+            precondition(hits.count == min(20, count))
+        }
+        emit(["op": "vectors", "count": count, "dims": dims, "buildSeconds": built,
+              "medianQueryMs": times.sorted()[times.count / 2] * 1000, "bytes": count * dims * 2])
+
+    case "bench-vector-store":
+        let store = try JobStore(path: require("store"))
+        let count = Int(require("count"))!, dims = 384, perJob = 100
+        var rng = SplitMix(seed: 7)
+        let words = ["harbour", "budget", "river", "lecture", "garden", "market", "station", "bridge", "winter", "music"]
+        let t0 = Date()
+        for j in 0..<(count + perJob - 1) / perJob {
+            let job = try store.enqueue(EnqueueRequest(fingerprint: "v\(j)", path: "/bench/\(j).mp4", identity: identity)).jobID
+            var entries: [SearchEntry] = [], vectors: [(hash: String, vector: [Float])] = []
+            for k in 0..<min(perJob, count - j * perJob) {
+                let text = "passage \(j)-\(k) about the \(words[(j + k) % words.count]) and the \(words[(j * 7 + k) % words.count])"
+                entries.append(SearchEntry(kind: .transcript, start: Double(k * 10), end: Double(k * 10 + 9), text: text))
+                vectors.append((Digest.sha256Hex(Data(text.utf8)), rng.unitVector(dims)))
+            }
+            try store.replaceSearchEntries(jobID: job, path: "/bench/\(j).mp4", entries: entries)
+            try store.saveVectors(model: "bench", vectors)
+        }
+        let written = Date().timeIntervalSince(t0)
+        let t1 = Date()
+        let index = try store.vectorIndex(model: "bench")!
+        let loaded = Date().timeIntervalSince(t1)
+        var times: [Double] = []
+        for _ in 0..<9 {
+            let t = Date()
+            _ = try store.hybridSearch("harbour budget", vector: rng.unitVector(dims), index: index, limit: 20, minSimilarity: 0)
+            times.append(Date().timeIntervalSince(t))
+        }
+        emit(["op": "vector-store", "count": index.count, "writeSeconds": written, "loadSeconds": loaded,
+              "medianSearchMs": times.sorted()[times.count / 2] * 1000])
+
     default:
         FileHandle.standardError.write(Data("unknown mode \(mode)\n".utf8))
         exit(64)
@@ -171,4 +224,23 @@ do {
 } catch {
     FileHandle.standardError.write(Data("StoreTestWorker \(mode): \(error)\n".utf8))
     exit(1)
+}
+
+/// A small fast deterministic generator for synthetic vectors (SplitMix64).
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unitVector(_ n: Int) -> [Float] {
+        var v = (0..<n).map { _ in Float(Double(next() >> 11) / Double(1 << 53)) * 2 - 1 }
+        let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        for i in v.indices { v[i] /= norm }
+        return v
+    }
 }

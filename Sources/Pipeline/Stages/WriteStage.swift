@@ -90,11 +90,17 @@ struct WriteStage: Sendable {
         return models
     }
 
+    /// What search filters this job's hits on.
+    func searchMedia(_ r: JobResult) -> SearchMedia {
+        let made = r.probe.tags["creation_time"].flatMap(SearchPassages.date) ?? r.file.mtime
+        return SearchMedia(duration: r.probe.durationSeconds, language: r.transcript?.language, date: made)
+    }
+
     func searchEntries(_ r: JobResult) -> [SearchEntry] {
         var e: [SearchEntry] = []
         let idx = Set(spec.index)
         if idx.contains("transcript") {
-            e += (r.transcript?.segments ?? []).map { SearchEntry(kind: .transcript, start: $0.start, end: $0.end, text: $0.text) }
+            e += SearchPassages.transcript(r.transcript?.segments ?? [])
         }
         if idx.contains("scenes") {
             e += r.scenes.filter { $0.descriptionSource == "model" }.map { SearchEntry(kind: .scene, start: $0.start, end: $0.end, text: $0.description) }

@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+
+/// What a search may be narrowed to. Every field is optional; nil means no limit.
+public struct SearchFilters: Sendable, Hashable, Codable {
+    /// Only media under this folder (an absolute path, as the jobs record them).
+    public var folder: String?
+    /// Media made at or after / before this time (Unix seconds; see `SearchMedia.date`).
+    public var since: Double?
+    public var until: Double?
+    /// Media at least / at most this long, in seconds.
+    public var minDuration: Double?
+    public var maxDuration: Double?
+    /// The spoken language code ("en").
+    public var language: String?
+    /// Only passages of this speaker ("Speaker 1").
+    public var speaker: String?
+    public var kinds: Set<SearchKind>?
+
+    public init(folder: String? = nil, since: Double? = nil, until: Double? = nil, minDuration: Double? = nil,
+                maxDuration: Double? = nil, language: String? = nil, speaker: String? = nil, kinds: Set<SearchKind>? = nil) {
+        self.folder = folder; self.since = since; self.until = until
+        self.minDuration = minDuration; self.maxDuration = maxDuration
+        self.language = language; self.speaker = speaker; self.kinds = kinds
+    }
+
+    var isEmpty: Bool { self == SearchFilters() }
+}
+
+/// One result of a hybrid search: a moment in a file, why it matched, and how well.
+public struct HybridHit: Sendable, Hashable, Codable {
+    public var jobID: Int64
+    public var path: String
+    public var kind: SearchKind
+    public var start: Double?
+    public var end: Double?
+    public var speaker: String?
+    /// The passage, matched words wrapped in `[` `]` when it matched by words.
+    public var snippet: String
+    /// Reciprocal-rank-fusion score: higher is better; only comparable within one search.
+    public var score: Double
+    /// Cosine similarity to the query, when the passage was among the closest in meaning.
+    public var similarity: Double?
+    /// 1-based ranks in the two lists that were fused (nil: not in that list).
+    public var wordRank: Int?
+    public var meaningRank: Int?
+}
+
+extension JobStore {
+    /// Searches by words (FTS5, BM25) and, given the query's vector and an index, by meaning, and fuses the
+    /// two rankings with reciprocal rank fusion (each list adds 1/(60 + rank)). RRF needs no score
+    /// calibration between BM25 and cosine, and a passage found both ways rises above one found either way.
+    ///
+    /// - Parameters:
+    ///   - minSimilarity: meaning matches below this cosine are dropped: without a floor, the nearest
+    ///     vectors of an unrelated query are still "nearest", and a search would never come back empty.
+    ///   - depth: how many candidates each list contributes before fusion.
+    public func hybridSearch(_ text: String, vector: [Float]? = nil, index: VectorIndex? = nil,
+                             filters: SearchFilters = .init(), limit: Int = 20,
+                             minSimilarity: Double = 0.3, depth: Int = 100) throws -> [HybridHit] {
+        let allowed = try filters.isEmpty ? nil : allowedEntries(filters)
+        var hits: [Int64: HybridHit] = [:]
+        let rrf = { (rank: Int) in 1.0 / Double(60 + rank) }
+
+        for (i, (id, hit)) in try wordMatches(text, allowed: allowed, limit: depth).enumerated() {
+            var h = hit
+            h.wordRank = i + 1
+            h.score = rrf(i + 1)
+            hits[id] = h
+        }
+        if let vector, let index, index.dimensions == vector.count {
+            let matches = index.nearest(to: JobStore.normalised(vector), limit: depth, minimum: Float(minSimilarity),
+                                        allow: allowed.map { set in { set.contains(index.entryIDs[$0]) } })
+            let rows = try entries(matches.map(\.entryID))
+            for (i, m) in matches.enumerated() {
+                guard let row = rows[m.entryID] else { continue }  // re-indexed since the index was loaded
+                var h = hits[m.entryID] ?? row
+                h.meaningRank = i + 1
+                h.similarity = Double(m.similarity)
+                h.score += rrf(i + 1)
+                hits[m.entryID] = h
+            }
+        }
+        return hits.values.sorted {
+            ($0.score, $0.similarity ?? 0, -$0.jobID, -($0.start ?? 0)) > ($1.score, $1.similarity ?? 0, -$1.jobID, -($1.start ?? 0))
+        }.prefix(limit).map { $0 }
+    }
+
+    /// Word matches, best BM25 first, keyed by entry id.
+    private func wordMatches(_ query: String, allowed: Set<Int64>?, limit: Int) throws -> [(Int64, HybridHit)] {
+        guard let pattern = Self.ftsPattern(query) else { return [] }
+        return try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT e.id, e.jobId, e.path, e.kind, e.start, e.end, e.speaker,
+                  snippet(searchIndex, 0, '[', ']', '…', 24) AS snippet
+                FROM searchIndex JOIN searchEntries e ON e.id = searchIndex.rowid
+                WHERE searchIndex MATCH ? ORDER BY searchIndex.rank LIMIT ?
+                """, arguments: [pattern, allowed == nil ? limit : -1]).compactMap { row -> (Int64, HybridHit)? in
+                let id: Int64 = row["id"]
+                if let allowed, !allowed.contains(id) { return nil }
+                return (id, HybridHit(
+                    jobID: row["jobId"], path: row["path"], kind: SearchKind(rawValue: row["kind"]), start: row["start"],
+                    end: row["end"], speaker: row["speaker"], snippet: row["snippet"], score: 0))
+            }.prefix(limit).map { $0 }
+        }
+    }
+
+    /// Hits for entry ids, the passage itself as the snippet (shortened at a word).
+    private func entries(_ ids: [Int64]) throws -> [Int64: HybridHit] {
+        guard !ids.isEmpty else { return [:] }
+        return try read { db in
+            var out: [Int64: HybridHit] = [:]
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, jobId, path, kind, start, end, speaker, text FROM searchEntries
+                WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))
+                """, arguments: StatementArguments(ids))
+            for row in rows {
+                out[row["id"]] = HybridHit(jobID: row["jobId"], path: row["path"], kind: SearchKind(rawValue: row["kind"]),
+                                           start: row["start"], end: row["end"], speaker: row["speaker"],
+                                           snippet: Self.shortened(row["text"]), score: 0)
+            }
+            return out
+        }
+    }
+
+    /// The ids of every entry the filters let through.
+    private func allowedEntries(_ f: SearchFilters) throws -> Set<Int64> {
+        var clauses: [String] = [], args: [any DatabaseValueConvertible] = []
+        if let folder = f.folder {
+            let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+            clauses.append("substr(e.path, 1, ?) = ?")
+            args += [prefix.utf8.count, prefix]
+        }
+        if let v = f.since { clauses.append("m.mediaDate >= ?"); args.append(v) }
+        if let v = f.until { clauses.append("m.mediaDate < ?"); args.append(v) }
+        if let v = f.minDuration { clauses.append("m.duration >= ?"); args.append(v) }
+        if let v = f.maxDuration { clauses.append("m.duration <= ?"); args.append(v) }
+        if let v = f.language { clauses.append("lower(m.language) = lower(?)"); args.append(v) }
+        if let v = f.speaker { clauses.append("lower(e.speaker) = lower(?)"); args.append(v) }
+        if let kinds = f.kinds, !kinds.isEmpty {
+            clauses.append("e.kind IN (\(kinds.map { _ in "?" }.joined(separator: ",")))")
+            args += kinds.map(\.rawValue)
+        }
+        let sql = "SELECT e.id FROM searchEntries e LEFT JOIN searchMedia m ON m.jobId = e.jobId"
+            + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+        return try read { db in Set(try Int64.fetchAll(db, sql: sql, arguments: StatementArguments(args))) }
+    }
+
+    static func shortened(_ text: String, limit: Int = 160) -> String {
+        guard text.count > limit else { return text }
+        let cut = text.prefix(limit)
+        return (cut.lastIndex(of: " ").map { String(cut[..<$0]) } ?? String(cut)) + "…"
+    }
+}
