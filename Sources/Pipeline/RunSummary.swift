@@ -33,13 +33,17 @@ public struct RunSummary: Codable, Sendable {
     /// The exit code the engine's state calls for: 3 unreachable, 1 refused (wrong API key).
     public var engineExitCode: Int32 = 3
     public var exitCode: Int32 = 0
+    /// Indexed texts given a search vector in this run, and why none could be, if so (search then works by
+    /// words until a later run embeds them).
+    public var searchVectors = 0
+    public var searchVectorsProblem: String?
 
     enum CodingKeys: String, CodingKey {
         case pipeline, out, store, discovered, processed, succeeded, unchanged
         case busyElsewhere = "busy_elsewhere", placed, moved, failures, discoveryIssues = "discovery_issues"
         case engineCalls = "engine_calls", mediaSeconds = "media_seconds", wallSeconds = "wall_seconds"
         case stageSeconds = "stage_seconds", outputs, interrupted, engineUnavailable = "engine_unavailable"
-        case exitCode = "exit_code"
+        case exitCode = "exit_code", searchVectors = "search_vectors", searchVectorsProblem = "search_vectors_problem"
     }
 
     /// 0 all succeeded; 2 some media failed; 3 engine unavailable; 130 interrupted.
@@ -58,6 +62,7 @@ public struct RunSummary: Codable, Sendable {
         if busyElsewhere > 0 { parts.append("\(busyElsewhere) busy in another run") }
         if placed > 0 { parts.append("\(placed) placed from finished work\(moved > 0 ? " (\(moved) moved)" : "")") }
         parts.append("\(engineCalls) engine call\(engineCalls == 1 ? "" : "s")")
+        if searchVectors > 0 { parts.append("\(searchVectors) passage\(searchVectors == 1 ? "" : "s") embedded for search") }
         parts.append(String(format: "%.1f s of media in %.1f s", mediaSeconds, wallSeconds))
         var s = parts.joined(separator: ", ") + "; output in \(out)"
         if interrupted { s += " (interrupted: finished stages are kept, run again to resume)" }

@@ -73,8 +73,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-cps"), help: ArgumentHelp("Subtitles: fastest reading speed, characters per second (default 17).", valueName: "n"))
     var maxCPS: Double?
 
+    @Flag(name: .customLong("no-vectors"), help: "Do not embed indexed texts for search by meaning (search then works by words; a later run without this flag catches up).")
+    var noVectors = false
+
     @OptionGroup(title: "Engine")
     var engine: EngineOptions
+
+    @OptionGroup(title: "Embeddings (search by meaning)")
+    var embedding: EmbeddingOptions
 
     func validate() throws {
         guard leaseSeconds >= 3 else { throw ValidationError("--lease-seconds must be at least 3") }
@@ -137,11 +143,26 @@ struct RunCommand: AsyncParsableCommand {
                           jobs: jobs, leaseSeconds: leaseSeconds, transcripts: source),
             store: jobStore, media: FFmpegMedia(ocr: models.ocr), speech: speech, engine: bridge, progress: progress)
 
-        let work = Task { await runner.run(found) }
+        let embedding = self.embedding, indexVectors = !noVectors && !spec.index.isEmpty
+        let work = Task {
+            var summary = await runner.run(found)
+            await theEngine.shutdown()
+            if indexVectors, !summary.interrupted, !Task.isCancelled {
+                // After the jobs, not inside them: the language model is stopped first (two llama-servers on two
+                // cores only slow each other), and the texts of every job, old or new, that lack a vector are
+                // embedded in one resumable pass (see VectorIndexing). Ctrl-C cancels it like the rest.
+                let (added, problem) = await Self.embedForSearch(jobStore, embedding)
+                summary.searchVectors = added
+                summary.searchVectorsProblem = problem
+            }
+            return summary
+        }
         let signals = SignalCancellation { work.cancel() }
         let summary = await work.value
         signals.stop()
-        await theEngine.shutdown()
+        if let problem = summary.searchVectorsProblem {
+            FileHandle.standardError.write(Data("recap: warning: search by meaning not updated (search still works by words): \(problem)\n".utf8))
+        }
 
         if let e = summary.engineUnavailable {
             FileHandle.standardError.write(Data("recap: stopped: \(e)\n".utf8))
@@ -158,6 +179,22 @@ struct RunCommand: AsyncParsableCommand {
             print(summary.line)
         }
         if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
+    }
+
+    /// Embeds every indexed text without a vector; returns how many were embedded and the problem, if any.
+    static func embedForSearch(_ store: JobStore, _ options: EmbeddingOptions) async -> (Int, String?) {
+        let embedding: Embedding
+        do { embedding = try options.make() } catch { return (0, "\(error)") }
+        let embedder = embedding.embedder
+        let indexing = VectorIndexing(store: store, model: embedding.modelID) { try await embedder.embed($0) }
+        do {
+            let report = try await indexing.run()
+            await embedding.stop()
+            return (report.embedded, nil)
+        } catch {
+            await embedding.stop()
+            return (0, "\(error)")
+        }
     }
 
     func fail(_ code: Int32, _ message: String) -> Never {

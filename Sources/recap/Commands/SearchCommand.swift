@@ -1,23 +1,32 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Store
 
-/// `recap search`: full-text search over everything `recap run` indexed.
+/// `recap search`: words and meaning over everything `recap run` indexed.
 struct SearchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
-        abstract: "Search transcripts, scene descriptions, on-screen text and summaries.",
+        abstract: "Search transcripts, scene descriptions, on-screen text and summaries, by words and by meaning.",
         discussion: """
-            All words must match (a trailing * matches a prefix: budg*). Each hit names the file and the time to \
-            jump to. Searches the store of `recap run` (--store, else $RECAP_STORE, else OUT/.recap/store.sqlite).
+            Two searches are fused: by words (all must match; a trailing * matches a prefix: budg*) and by \
+            meaning (the query and every indexed passage as vectors of the embedding model, so "an ancient \
+            wonder destroyed by earthquakes" finds a talk about the Pharos of Alexandria). A passage found both \
+            ways ranks first. Meaning matches below --min-similarity are dropped, so an unrelated query comes \
+            back empty. Each hit names the file and the time to jump to.
+
+            Searches the store of `recap run` (--store, else $RECAP_STORE, else OUT/.recap/store.sqlite). \
+            Without the embedding model (`recap models install all-minilm-l6-v2`) or with --words-only, only \
+            words are searched.
 
             Examples:
               recap search "harbour budget" --out ~/recaps
-              recap search rivers --json --store /srv/index/.recap/store.sqlite
+              recap search "a talk about ancient lighthouses" --since 2024-01-01 --max-duration 900
+              recap search rivers --folder ~/videos/2023 --speaker "Speaker 2" --json
             """
     )
 
-    @Argument(help: "Words to find.")
+    @Argument(help: "What to find: words, or a description of it.")
     var query: [String]
 
     @Option(name: .long, help: "Job store file.")
@@ -26,14 +35,51 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The output folder of `recap run`, to find its store.")
     var out: String?
 
-    @Option(name: .long, help: "Only this kind of text: transcript, scene, ocr, summary.")
+    @Option(name: .long, help: "Only this kind of text: transcript, scene, ocr, summary (repeatable).")
     var kind: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Only media under this folder.", valueName: "dir"))
+    var folder: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only media made on or after this day (its creation-time tag, else the file's date).", valueName: "YYYY-MM-DD"))
+    var since: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only media made before this day.", valueName: "YYYY-MM-DD"))
+    var until: String?
+
+    @Option(name: .customLong("min-duration"), help: ArgumentHelp("Only media at least this many seconds long.", valueName: "s"))
+    var minDuration: Double?
+
+    @Option(name: .customLong("max-duration"), help: ArgumentHelp("Only media at most this many seconds long.", valueName: "s"))
+    var maxDuration: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Only media in this spoken language (a code such as en).", valueName: "code"))
+    var language: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only passages of this speaker, as the transcript names them (\"Speaker 1\").", valueName: "name"))
+    var speaker: String?
+
+    @Option(name: .customLong("min-similarity"), help: ArgumentHelp("Meaning matches need at least this cosine similarity (0…1).", valueName: "x"))
+    var minSimilarity: Double = SearchDefaults.minSimilarity
+
+    @Flag(name: .customLong("words-only"), help: "Search by words only (no embedding model is started).")
+    var wordsOnly = false
 
     @Option(name: .long, help: "Most hits to show.")
     var limit: Int = 20
 
     @Flag(name: .long, help: "Print hits as JSON.")
     var json = false
+
+    @OptionGroup(title: "Embeddings")
+    var embedding: EmbeddingOptions
+
+    func validate() throws {
+        guard (0...1).contains(minSimilarity) else { throw ValidationError("--min-similarity must be between 0 and 1") }
+        for d in [since, until].compactMap({ $0 }) where SearchDefaults.day(d) == nil {
+            throw ValidationError("\(d): give a day as YYYY-MM-DD")
+        }
+    }
 
     func run() async throws {
         let path = StoreLocation.resolve(store: store, outputFolder: out)
@@ -42,8 +88,21 @@ struct SearchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("recap search: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let hits = try db.search(query.joined(separator: " "), limit: max(1, limit),
-                                 kinds: kind.isEmpty ? nil : Set(kind.map { SearchKind(rawValue: $0) }))
+        let text = query.joined(separator: " ")
+        let filters = SearchFilters(
+            folder: folder.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath).standardizedFileURL.path },
+            since: since.flatMap(SearchDefaults.day), until: until.flatMap(SearchDefaults.day),
+            minDuration: minDuration, maxDuration: maxDuration, language: language, speaker: speaker,
+            kinds: kind.isEmpty ? nil : Set(kind.map { SearchKind(rawValue: $0) }))
+
+        var meaning: (vector: [Float], index: VectorIndex)?
+        if !wordsOnly {
+            do { meaning = try await queryVector(text, db) } catch {
+                FileHandle.standardError.write(Data("recap search: searching by words only: \(error)\n".utf8))
+            }
+        }
+        let hits = try db.hybridSearch(text, vector: meaning?.vector, index: meaning?.index, filters: filters,
+                                       limit: max(1, limit), minSimilarity: minSimilarity)
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -51,17 +110,50 @@ struct SearchCommand: AsyncParsableCommand {
             return
         }
         if hits.isEmpty {
-            FileHandle.standardError.write(Data("no matches for \"\(query.joined(separator: " "))\" in \(path.path)\n".utf8))
+            FileHandle.standardError.write(Data("no matches for \"\(text)\" in \(path.path)\n".utf8))
             return
         }
         for h in hits {
             let at = h.start.map { " @ \(Self.clock($0))" } ?? ""
-            print("\(h.path)\(at)  [\(h.kind.rawValue)]  \(h.snippet.replacingOccurrences(of: "\n", with: " "))")
+            let how = [h.wordRank.map { _ in "words" }, h.similarity.map { String(format: "meaning %.2f", $0) }].compactMap { $0 }
+            print("\(h.path)\(at)  [\(h.kind.rawValue); \(how.joined(separator: ", "))]  \(h.snippet.replacingOccurrences(of: "\n", with: " "))")
+        }
+    }
+
+    /// The query's vector and the store's vectors of the same model; nil when nothing is embedded yet (no
+    /// model is started for a store without vectors).
+    private func queryVector(_ text: String, _ db: JobStore) async throws -> (vector: [Float], index: VectorIndex)? {
+        let embedding = try embedding.make()
+        guard let index = try db.vectorIndex(model: embedding.modelID) else {
+            await embedding.stop()
+            return nil
+        }
+        do {
+            let vector = try await embedding.embedder.embed([text])[0]
+            await embedding.stop()
+            return (vector, index)
+        } catch {
+            await embedding.stop()
+            throw error
         }
     }
 
     static func clock(_ t: Double) -> String {
         let s = Int(t)
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
+
+enum SearchDefaults {
+    /// all-MiniLM-L6-v2 puts unrelated English sentences at about 0 to 0.2 and paraphrases at 0.5 and above.
+    static let minSimilarity = 0.3
+
+    /// "2024-05-01" as Unix seconds at 00:00 UTC.
+    static func day(_ s: String) -> Double? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd"
+        return f.date(from: s)?.timeIntervalSince1970
     }
 }
