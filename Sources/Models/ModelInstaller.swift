@@ -82,6 +82,14 @@ public struct ModelInstaller: Sendable {
             let converted = staging.appendingPathComponent(spec.fileName)
             try TorchLegacyConverter.convert(checkpoint: checkpoint, to: converted)
             sha = try settle(converted, spec: spec, load: nil, at: target, progress: progress)
+        case .sentenceTransformerBERT(let directory, let weightsSHA, let ggufSHA):
+            let folder = staging.appendingPathComponent(directory)
+            let weights = folder.appendingPathComponent("model.safetensors")
+            _ = try verify(weights, sha256: weightsSHA, size: Tools.size(of: weights) ?? -1)
+            progress("converting safetensors → GGUF (\(spec.fileName))")
+            let converted = staging.appendingPathComponent(spec.fileName)
+            _ = try BertGGUFConverter.convert(directory: folder, name: spec.model.rawValue, to: converted)
+            sha = try settle(converted, spec: spec, load: nil, expectedSHA256: ggufSHA, at: target, progress: progress)
         case .ctranslate2Whisper(let parts, let vocabulary, let joinedSize, let joinedSHA):
             let joined = staging.appendingPathComponent("model.bin")
             if parts.count > 1 { progress("joining \(parts.count) parts of model.bin") }
@@ -99,10 +107,11 @@ public struct ModelInstaller: Sendable {
         return .installed(target)
     }
 
-    /// A converted model's last steps: its exact size, a load by whisper.cpp when `load` is given, its sha256,
-    /// then the move into place. Returns the sha256.
-    private func settle(_ converted: URL, spec: ModelSpec, load: (@Sendable (URL) throws -> Void)?, at target: URL,
-                        progress: (String) -> Void) throws -> String {
+    /// A converted model's last steps: its exact size, a load by whisper.cpp when `load` is given, its sha256
+    /// (checked against `expectedSHA256` for converters whose output is pinned), then the move into place.
+    /// Returns the sha256.
+    private func settle(_ converted: URL, spec: ModelSpec, load: (@Sendable (URL) throws -> Void)?,
+                        expectedSHA256: String? = nil, at target: URL, progress: (String) -> Void) throws -> String {
         guard Tools.size(of: converted) == spec.fileSize else {
             throw ModelError.badSourceModel(
                 path: converted.path,
@@ -115,6 +124,10 @@ public struct ModelInstaller: Sendable {
             }
         }
         let sha = try Tools.sha256(of: converted)
+        if let expectedSHA256, sha != expectedSHA256 {
+            try? FileManager.default.removeItem(at: converted)
+            throw ModelError.checksumMismatch(path: converted.path, expected: expectedSHA256, actual: sha)
+        }
         try moveAtomically(converted, to: target)
         return sha
     }
