@@ -56,7 +56,7 @@ import Testing
             prompts:
               reduce: {template: "{transcript}"}
             output:
-              schema: {type: object}
+              schema: {type: object, properties: {transcript: {type: string}}}
               files: [json]
             index: [transcript]
             """.write(to: pipeline, atomically: true, encoding: .utf8)
