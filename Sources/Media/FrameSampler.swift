@@ -13,6 +13,8 @@ public enum SamplingStrategy: Sendable, Equatable, Codable {
     /// One representative frame per scene, in one decoding pass (see `ScenePass`). `threshold` is the
     /// smallest content change (0...1) a cut may have; scenes last at least `minSceneLength` seconds.
     case scenes(threshold: Double = 0.08, minSceneLength: Double = 0.6)
+    /// The frames shown at these times (seconds, ascending), e.g. to fetch again the frames an engine was shown.
+    case times([Double])
 }
 
 /// A sampled frame: upright, fitted into the size box, JPEG-encoded, with measured pixel facts.
@@ -114,6 +116,10 @@ public enum FrameSampler {
             let targets = (0..<n).map { (Double($0) + 0.5) * duration / Double(n) }
             try exact(reader: reader, targets: targets, openEnded: nil, maker: &maker, each: each)
             return FrameSampling(path: path, strategy: strategy, frames: [], scenes: nil, duration: duration, stats: stats(reader))
+        case .times(let times):
+            let reader = try VideoReader(path: path, keyframesOnly: false)
+            try exact(reader: reader, targets: times.filter { $0 >= 0 }.sorted(), openEnded: nil, maker: &maker, each: each)
+            return FrameSampling(path: path, strategy: strategy, frames: [], scenes: nil, duration: reader.duration, stats: stats(reader))
         case .keyframes(let minInterval):
             let reader = try VideoReader(path: path, keyframesOnly: true)
             var lastKept: Double? = nil

@@ -56,6 +56,7 @@ public enum FramesOutput {
         switch s {
         case .every(let sec): return "every \(sec) s"
         case .count(let n): return "count \(n)"
+        case .times(let t): return "times \(t.count)"
         case .keyframes(let min): return min > 0 ? "keyframes (at least \(min) s apart)" : "keyframes"
         case .scenes(let t, let m): return "scenes (threshold \(t), min scene \(m) s)"
         }

@@ -150,6 +150,18 @@ enum Schema {
                 t.column("mediaDate", .double)
             }
         }
+        m.registerMigration("v6-corrections") { db in
+            // A person's corrections of a job's output (title, summary, a caption), kept beside the model's
+            // answer and never written over it: together they are fine-tuning examples (`recap export`).
+            try db.create(table: "corrections") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("jobId", .integer).notNull().indexed().references("jobs", onDelete: .cascade)
+                t.column("field", .text).notNull()
+                t.column("value", .text).notNull()
+                t.column("original", .text)
+                t.column("createdAt", .double).notNull()
+            }
+        }
         return m
     }
 }

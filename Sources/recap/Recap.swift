@@ -15,7 +15,7 @@ struct Recap: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, SearchCommand.self, StatusCommand.self, JobsCommand.self,
             ProbeCommand.self, FramesCommand.self, AudioCommand.self, TranscribeCommand.self,
-            EngineCommand.self, ModelsCommand.self,
+            EngineCommand.self, ModelsCommand.self, ExportCommand.self,
         ]
     )
 }
