@@ -36,9 +36,12 @@ public actor LocalEmbedder: TextEmbedder {
     }
 
     /// The default embedder: all-MiniLM-L6-v2 from Recap's models folder on llama-server from its prefix.
+    /// One thread by default: ggml's threads wait for each other at every step, so on 2 busy cores (whisper or the
+    /// language model running beside it) two threads were 2–5× slower than one (128 passages: 4–10 s against
+    /// 2 s); on idle cores two are faster (0.8 s).
     /// - Throws: `ModelError.notInstalled` ("run `recap models install all-minilm-l6-v2`") when the model is
     ///   missing, `ModelError.toolMissing` when llama-server is.
-    public static func installed(paths: RecapPaths = .fromEnvironment(), threads: Int = 2) throws -> LocalEmbedder {
+    public static func installed(paths: RecapPaths = .fromEnvironment(), threads: Int = 1) throws -> LocalEmbedder {
         let model = try ModelCatalog.path(for: .miniLM, paths: paths)
         let server = serverOptions(binary: try paths.llamaServer().path, model: model.path, threads: threads)
         return LocalEmbedder(server: server, modelID: LocalModel.miniLM.rawValue)
