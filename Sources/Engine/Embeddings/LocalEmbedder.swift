@@ -7,15 +7,16 @@ import Models
 public actor LocalEmbedder: TextEmbedder {
     public nonisolated let modelID: String
     public let supervisor: LlamaServerSupervisor
-    /// Words kept per input. MiniLM sees at most 512 tokens (and was trained on 256): a longer text is cut to
-    /// its first `maxWords` words rather than failing the call. 200 English words are about 260 WordPiece tokens.
-    public let maxWords: Int
+    /// Tokens kept per input, [CLS] and [SEP] included: MiniLM holds 512 positions but sentence-transformers
+    /// runs it with at most 256 (its max_seq_length), the length its vectors were trained for. A longer text is
+    /// cut to the longest run of whole words that fits, never a failed call.
+    public let maxTokens: Int
     public let batchSize: Int
     private var client: OpenAIEmbedder?
 
-    public init(server: LlamaServerOptions, modelID: String, maxWords: Int = 200, batchSize: Int = 32) {
+    public init(server: LlamaServerOptions, modelID: String, maxTokens: Int = 256, batchSize: Int = 32) {
         self.modelID = modelID
-        self.maxWords = max(1, maxWords)
+        self.maxTokens = max(3, maxTokens)
         self.batchSize = batchSize
         supervisor = LlamaServerSupervisor(options: server)
     }
@@ -35,9 +36,12 @@ public actor LocalEmbedder: TextEmbedder {
     }
 
     /// The default embedder: all-MiniLM-L6-v2 from Recap's models folder on llama-server from its prefix.
+    /// One thread by default: ggml's threads wait for each other at every step, so on 2 busy cores (whisper or the
+    /// language model running beside it) two threads were 2–5× slower than one (128 passages: 4–10 s against
+    /// 2 s); on idle cores two are faster (0.8 s).
     /// - Throws: `ModelError.notInstalled` ("run `recap models install all-minilm-l6-v2`") when the model is
     ///   missing, `ModelError.toolMissing` when llama-server is.
-    public static func installed(paths: RecapPaths = .fromEnvironment(), threads: Int = 2) throws -> LocalEmbedder {
+    public static func installed(paths: RecapPaths = .fromEnvironment(), threads: Int = 1) throws -> LocalEmbedder {
         let model = try ModelCatalog.path(for: .miniLM, paths: paths)
         let server = serverOptions(binary: try paths.llamaServer().path, model: model.path, threads: threads)
         return LocalEmbedder(server: server, modelID: LocalModel.miniLM.rawValue)
@@ -50,16 +54,10 @@ public actor LocalEmbedder: TextEmbedder {
 
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         let client = try await connected()
-        let cut = texts.map { EmbeddingMath.truncated($0, maxWords: maxWords) }
-        do {
-            return try await client.embed(cut)
-        } catch let e as EngineError where Self.isTooLong(e) {
-            // Some text is still over the context in tokens (long runs of digits or punctuation split into many
-            // pieces): one at a time, each halved until it fits.
-            var out: [[Float]] = []
-            for text in cut { out.append(try await embedShortening(text, client: client)) }
-            return out
-        }
+        var fitted: [String] = []
+        fitted.reserveCapacity(texts.count)
+        for text in texts { fitted.append(try await fit(text)) }
+        return try await client.embed(fitted)
     }
 
     /// Stops llama-server; the embedder cannot be used afterwards.
@@ -67,27 +65,47 @@ public actor LocalEmbedder: TextEmbedder {
         await supervisor.stop()
     }
 
-    private func embedShortening(_ text: String, client: OpenAIEmbedder) async throws -> [Float] {
-        var words = maxWords
-        while true {
-            do {
-                return try await client.embed([EmbeddingMath.truncated(text, maxWords: words)])[0]
-            } catch let e as EngineError where Self.isTooLong(e) && words > 1 {
-                words /= 2
-            }
+    /// `text`, or its longest prefix of whole words within `maxTokens` tokens, counted by the server's own
+    /// tokenizer. A WordPiece token covers at least one character (Unicode scalar), so short texts need no
+    /// count, and more words than tokens never fit.
+    func fit(_ text: String) async throws -> String {
+        let client = try await connected()
+        let budget = maxTokens
+        if text.unicodeScalars.count <= budget - 2 { return text }
+        let capped = EmbeddingMath.truncated(text, maxWords: budget - 2)
+        if try await tokens(capped, client: client) <= budget { return capped }
+        var fits = 0, fails = EmbeddingMath.wordCount(capped)
+        while fails - fits > 1 {
+            let mid = (fits + fails) / 2
+            if try await tokens(EmbeddingMath.truncated(capped, maxWords: mid), client: client) <= budget { fits = mid } else { fails = mid }
         }
+        // Not even one word fits (one long run of digits and punctuation): its first characters do.
+        return fits > 0 ? EmbeddingMath.truncated(capped, maxWords: fits)
+            : String(String.UnicodeScalarView(capped.unicodeScalars.prefix(budget - 2)))
     }
 
-    /// llama-server's answers to an input longer than a slot's context or a micro-batch.
-    static func isTooLong(_ e: EngineError) -> Bool {
-        guard case .httpStatus(_, _, let body) = e else { return false }
-        return body.contains("too large to process") || body.contains("exceeds the available context")
+    private struct TokenizeRequest: Encodable {
+        var content: String
+        var add_special = true
+    }
+
+    private struct TokenizeResponse: Decodable {
+        var tokens: [Int]
+    }
+
+    /// Tokens of `text` as the server counts them, [CLS] and [SEP] included (`POST /tokenize`).
+    private func tokens(_ text: String, client: OpenAIEmbedder) async throws -> Int {
+        let reply = try await client.transport.send("/tokenize", body: try JSONEncoder().encode(TokenizeRequest(content: text)),
+                                                    root: true, retries: 2, timeout: .seconds(30))
+        do { return try JSONDecoder().decode(TokenizeResponse.self, from: reply.body).tokens.count } catch {
+            throw EngineError.malformedResponse(url: client.configuration.serverRoot + "/tokenize", reason: "no token list")
+        }
     }
 
     private func connected() async throws -> OpenAIEmbedder {
         let url = try await supervisor.ensureRunning()
         if let client, client.configuration.baseURL == url { return client }
-        // Few retries, soon: the server is local, and an over-long input is answered 500, which is final.
+        // Few retries, soon: the server is local.
         let c = OpenAIEmbedder(configuration: OpenAIConfiguration(
             baseURL: url, model: modelID, preset: .llamaServer, apiKey: nil, connectTimeout: .seconds(2),
             requestTimeout: .seconds(300), maxRetries: 2, initialBackoff: .milliseconds(200),

@@ -27,6 +27,11 @@ public enum EmbeddingMath {
         return na > 0 && nb > 0 ? dot / (na.squareRoot() * nb.squareRoot()) : 0
     }
 
+    /// Whitespace-separated words in `text`.
+    public static func wordCount(_ text: String) -> Int {
+        text.split(whereSeparator: \.isWhitespace).count
+    }
+
     /// The first `maxWords` whitespace-separated words of `text`, joined by single spaces (the text itself when
     /// it is shorter). Cutting by words keeps every piece the model sees whole.
     public static func truncated(_ text: String, maxWords: Int) -> String {
