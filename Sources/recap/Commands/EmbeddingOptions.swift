@@ -21,7 +21,8 @@ struct EmbeddingOptions: ParsableArguments {
             let client = OpenAIEmbedder(configuration: config)
             return Embedding(embedder: client, modelID: "openai:\(config.baseURL)#\(client.modelID)", stop: {})
         }
-        let local = try LocalEmbedder.installed(threads: max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4)))
+        // One thread: MiniLM is small, and ggml's spinning threads lose badly to any other load on the cores.
+        let local = try LocalEmbedder.installed()
         return Embedding(embedder: local, modelID: local.modelID, stop: { await local.stop() })
     }
 }
