@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
+import UnixSignals
 
 /// `recap serve`: a read-only web page over an output folder. Routes (GET and HEAD only; any other method is
 /// answered 405):
@@ -24,9 +26,11 @@ public struct WebServer: Sendable {
         self.archive = archive; self.searcher = searcher; self.host = host; self.port = port
     }
 
-    /// Serves until cancelled, or (with `handleSignals`) until SIGINT or SIGTERM, then shuts down gracefully.
-    /// `onRunning` receives the base URL once the socket is bound (with the real port when `port` is 0).
-    public func run(handleSignals: Bool, onRunning: @escaping @Sendable (URL) async -> Void = { _ in }) async throws {
+    /// Serves until `stop` fires, the task is cancelled, or (with `handleSignals`) SIGINT or SIGTERM arrives;
+    /// a stop or a signal shuts down gracefully (requests in flight finish). `onRunning` receives the base URL
+    /// once the socket is bound (with the real port when `port` is 0).
+    public func run(handleSignals: Bool, stop: StopSwitch? = nil,
+                    onRunning: @escaping @Sendable (URL) async -> Void = { _ in }) async throws {
         var logger = Logger(label: "recap.serve")
         logger.logLevel = .warning
         let host = self.host
@@ -39,24 +43,40 @@ public struct WebServer: Sendable {
                 await onRunning(URL(string: "http://\(shown):\(port)/")!)
             },
             logger: logger)
-        if handleSignals { try await app.runService() } else { try await app.run() }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: app)], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            if let stop {
+                tasks.addTask {
+                    for await _ in stop.fired {}
+                    if !Task.isCancelled { await group.triggerGracefulShutdown() }
+                }
+            }
+            try await group.run()
+            tasks.cancelAll()
+        }
     }
 
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.middlewares.add(ReadOnlyMiddleware())
         let archive = self.archive, searcher = self.searcher
+        /// Each route answers GET, and HEAD with the same headers and no body.
+        func get(_ path: RouterPath, _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
+            router.get(path, use: handler)
+            router.head(path) { request, context in try await handler(request, context).createHeadResponse() }
+        }
 
-        router.get("/") { _, _ in try html(Pages.library(archive.entries())) }
+        get("/") { _, _ in try html(Pages.library(archive.entries())) }
 
-        router.get("/video/:id") { _, context in
+        get("/video/:id") { _, context in
             guard let id = context.parameters.get("id", as: Int64.self), let e = try archive.entry(id: id) else {
                 return html(Pages.message("Not found", "There is no such video."), status: .notFound)
             }
             return html(Pages.video(e, hasMedia: archive.mediaFile(e.job) != nil))
         }
 
-        router.get("/search") { request, _ in
+        get("/search") { request, _ in
             let q = Query(request.uri.query)["q"] ?? ""
             let hits = try await searcher.search(q, limit: 50)
             var titles: [Int64: String] = [:]
@@ -64,7 +84,7 @@ public struct WebServer: Sendable {
             return html(Pages.search(query: q, hits: hits, titles: titles))
         }
 
-        router.get("/api/search") { request, _ in
+        get("/api/search") { request, _ in
             let query = Query(request.uri.query)
             let q = query["q"] ?? ""
             let limit = min(max(Int(query["limit"] ?? "") ?? 20, 1), 500)
@@ -76,13 +96,13 @@ public struct WebServer: Sendable {
                             body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
 
-        router.get("/media/:id") { request, context in
+        get("/media/:id") { request, context in
             guard let id = context.parameters.get("id", as: Int64.self), let job = try archive.store.job(id),
                   let path = archive.mediaFile(job) else { return notFound() }
             return FileResponses.response(path: path, contentType: mediaType(path), request: request)
         }
 
-        router.get("/files/:id/:kind") { request, context in
+        get("/files/:id/:kind") { request, context in
             guard let id = context.parameters.get("id", as: Int64.self),
                   let kind = context.parameters.get("kind").flatMap(OutputKind.init(rawValue:)),
                   let job = try archive.store.job(id), let path = archive.outputFile(job, kind) else { return notFound() }
@@ -91,6 +111,14 @@ public struct WebServer: Sendable {
         }
         return router
     }
+}
+
+/// Fires once to stop a running ``WebServer`` gracefully (tests; a host process embedding the server).
+public final class StopSwitch: Sendable {
+    let fired: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+    public init() { (fired, continuation) = AsyncStream<Void>.makeStream() }
+    public func fire() { continuation.finish() }
 }
 
 struct SearchAnswer: Codable {
@@ -103,12 +131,8 @@ struct ReadOnlyMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch request.method {
-        case .get:
+        case .get, .head:
             return try await next(request, context)
-        case .head:
-            var head = request.head
-            head.method = .get
-            return try await next(Request(head: head, body: request.body), context).createHeadResponse()
         default:
             return Response(status: .methodNotAllowed, headers: [.allow: "GET, HEAD", .contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "read-only: only GET and HEAD are served\n")))

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Testing
 import Web
 #if canImport(Glibc)
 import Glibc
@@ -11,28 +12,31 @@ import Glibc
 final class RunningServer: Sendable {
     let url: URL
     private let task: Task<Void, any Error>
+    private let stopSwitch: StopSwitch
 
-    private init(url: URL, task: Task<Void, any Error>) { self.url = url; self.task = task }
+    private init(url: URL, task: Task<Void, any Error>, stop: StopSwitch) { self.url = url; self.task = task; self.stopSwitch = stop }
 
     static func start(_ fixture: Fixture, searcher: (any ArchiveSearcher)? = nil) async throws -> RunningServer {
         let server = WebServer(archive: fixture.archive, searcher: searcher ?? FullTextSearcher(store: fixture.store),
                                host: "127.0.0.1", port: 0)
         let (urls, continuation) = AsyncStream<URL>.makeStream()
+        let stop = StopSwitch()
         let task = Task {
             defer { continuation.finish() }
-            try await server.run(handleSignals: false) { continuation.yield($0) }
+            try await server.run(handleSignals: false, stop: stop) { continuation.yield($0) }
         }
         var it = urls.makeAsyncIterator()
         guard let url = await it.next() else {
             let outcome = await task.result
             throw FixtureError("the server stopped before it listened: \(outcome)")
         }
-        return RunningServer(url: url, task: task)
+        return RunningServer(url: url, task: task, stop: stop)
     }
 
+    /// Graceful shutdown; the server's task must then end without an error.
     func stop() async {
-        task.cancel()
-        _ = await task.result
+        stopSwitch.fire()
+        if case .failure(let error) = await task.result { Issue.record("the server ended with \(error)") }
     }
 
     /// `path` may carry a query; it is appended to the base URL as text.
