@@ -44,7 +44,8 @@ final class WebDriver: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         guard ready else {
-            p.terminate()
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
             throw Failure(description: "chromedriver did not become ready within 10 s (log: \(log.path))")
         }
         let caps: [String: Any] = ["capabilities": ["alwaysMatch": [
@@ -62,7 +63,8 @@ final class WebDriver: @unchecked Sendable {
             }
             return WebDriver(process: p, base: base, session: id)
         } catch {
-            p.terminate()
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
             throw error
         }
     }
@@ -72,8 +74,9 @@ final class WebDriver: @unchecked Sendable {
     }
 
     func quit() async {
-        _ = try? await Self.call("DELETE", "\(base)/session/\(session)")
-        process.terminate()
+        _ = try? await Self.call("DELETE", "\(base)/session/\(session)")  // closes the browser
+        // SIGKILL: chromedriver was seen to outlive SIGTERM here (the test process may hand it an ignored SIGTERM).
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
@@ -84,7 +87,7 @@ final class WebDriver: @unchecked Sendable {
     /// The first element matching a CSS selector.
     func find(_ css: String) async throws -> String {
         let v = try await command("POST", "element", ["using": "css selector", "value": css])
-        guard let el = (v as? [String: Any])?["element-6066-11e4-a52e-4f735da1f0c0"] as? String else {
+        guard let el = (v as? [String: Any])?["element-6066-11e4-a52e-4f735466cecf"] as? String else {
             throw Failure(description: "no element matches \(css)")
         }
         return el
