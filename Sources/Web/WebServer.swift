@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -22,6 +23,9 @@ public struct WebServer: Sendable {
     public var host: String
     public var port: Int
 
+    /// How long a graceful stop waits for responses in flight (a video being streamed) before cutting them.
+    public static let shutdownGrace: Duration = .seconds(2)
+
     public init(archive: Archive, searcher: any ArchiveSearcher, host: String = "127.0.0.1", port: Int = 8470) {
         self.archive = archive; self.searcher = searcher; self.host = host; self.port = port
     }
@@ -43,8 +47,11 @@ public struct WebServer: Sendable {
                 await onRunning(URL(string: "http://\(shown):\(port)/")!)
             },
             logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: app)], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger))
+        var config = ServiceGroupConfiguration(
+            services: [.init(service: app)], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger)
+        // A player holding a paused video's response open would otherwise hold the shutdown forever.
+        config.maximumGracefulShutdownDuration = Self.shutdownGrace
+        let group = ServiceGroup(configuration: config)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             if let stop {
                 tasks.addTask {
@@ -129,10 +136,20 @@ struct SearchAnswer: Codable {
 /// GET and HEAD only: the server has no write endpoint, and says so with 405 for every other method.
 struct ReadOnlyMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
+    static let noSniff = HTTPField.Name("X-Content-Type-Options")!
+    static let csp = HTTPField.Name("Content-Security-Policy")!
+    /// Defence in depth behind the escaping: the pages load nothing from elsewhere and talk to no other host.
+    static let policy = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self'; "
+        + "media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch request.method {
         case .get, .head:
-            return try await next(request, context)
+            var response = try await next(request, context)
+            response.headers[Self.noSniff] = "nosniff"
+            if response.headers[.contentType]?.hasPrefix("text/html") == true {
+                response.headers[Self.csp] = Self.policy
+            }
+            return response
         default:
             return Response(status: .methodNotAllowed, headers: [.allow: "GET, HEAD", .contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "read-only: only GET and HEAD are served\n")))

@@ -72,6 +72,8 @@ import Testing
         #expect(vtt.status == 200)
         #expect(vtt.header("content-type")?.hasPrefix("text/vtt") == true)
         #expect(vtt.text.hasPrefix("WEBVTT"))
+        #expect(vtt.header("x-content-type-options") == "nosniff")
+        #expect(page.header("content-security-policy")?.contains("default-src 'none'") == true)
         #expect(json.status == 200)
         #expect(json.header("content-disposition") == "attachment; filename=\"narrated.recap.json\"")
         #expect(json.text.contains("\"schema_version\""))
