@@ -9,6 +9,7 @@
 //   Models     the local models: pinned PyPI downloads into the cache, conversion, checksums
 //   Engine     the multimodal engine boundary, the OpenAI-compatible client, the local default
 //   Pipeline   `recap run`: discovery, stages, prompts, outputs
+//   Web        `recap serve`: a read-only web page over an output folder (Hummingbird)
 //   recap      the command-line interface (swift-argument-parser)
 import PackageDescription
 
@@ -31,6 +32,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // MARK: C shims
@@ -75,10 +80,23 @@ let package = Package(
             name: "Pipeline",
             dependencies: ["Media", "Store", "Engine", "Speech", "Models", .product(name: "Yams", package: "Yams")]
         ),
+        .target(
+            name: "Web",
+            dependencies: [
+                "Store", "Pipeline", "Engine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "recap",
             dependencies: [
-                "Media", "Store", "Speech", "Models", "Engine", "Pipeline",
+                "Media", "Store", "Speech", "Models", "Engine", "Pipeline", "Web",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -91,6 +109,16 @@ let package = Package(
         .testTarget(name: "SpeechTests", dependencies: ["Speech", "Models", "Media"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Media", "Models"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Engine", "Store", "Media"]),
+        .testTarget(
+            name: "WebTests",
+            dependencies: [
+                "Web", "Store", "Pipeline", "Engine", "Media",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
     ]
 )
 

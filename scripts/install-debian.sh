@@ -10,6 +10,7 @@ packages=(
   ffmpeg espeak-ng fonts-dejavu-core hyperfine time unzip
   python3 python3-jsonschema python3-numpy
   pocketsphinx-testdata
+  chromium chromium-driver  # WebTests drive headless Chromium over WebDriver (recap serve's pages)
 )
 missing=()
 for p in "${packages[@]}"; do
