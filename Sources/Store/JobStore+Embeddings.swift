@@ -85,3 +85,15 @@ extension JobStore {
         return norm > 0 ? v.map { $0 / norm } : v
     }
 }
+
+extension JobStore {
+    /// Changes whenever the entries or `model`'s vectors change: a loaded ``VectorIndex`` with the same stamp
+    /// is still current (a long-running `recap serve` reloads only then).
+    public func vectorStamp(model: String) throws -> String {
+        try read { db in
+            let entries = try Row.fetchOne(db, sql: "SELECT COUNT(*), MAX(id) FROM searchEntries")
+            let vectors = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM embeddings WHERE model = ?", arguments: [model]) ?? 0
+            return "\(entries?[0] as Int? ?? 0)/\(entries?[1] as Int64? ?? 0)/\(vectors)"
+        }
+    }
+}

@@ -17,7 +17,7 @@ final class RunningServer: Sendable {
     private init(url: URL, task: Task<Void, any Error>, stop: StopSwitch) { self.url = url; self.task = task; self.stopSwitch = stop }
 
     static func start(_ fixture: Fixture, searcher: (any ArchiveSearcher)? = nil) async throws -> RunningServer {
-        let server = WebServer(archive: fixture.archive, searcher: searcher ?? FullTextSearcher(store: fixture.store),
+        let server = WebServer(archive: fixture.archive, searcher: searcher ?? HybridSearcher(store: fixture.store, embedder: nil, modelID: nil),
                                host: "127.0.0.1", port: 0)
         let (urls, continuation) = AsyncStream<URL>.makeStream()
         let stop = StopSwitch()

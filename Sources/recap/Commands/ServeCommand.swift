@@ -37,6 +37,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port to listen on (0 picks a free one).")
     var port = 8470
 
+    @Flag(name: .customLong("words-only"), help: "Search by words only (no embedding model is started).")
+    var wordsOnly = false
+
+    @OptionGroup(title: "Embeddings (search by meaning)")
+    var embedding: EmbeddingOptions
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
     }
@@ -55,15 +61,26 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw StoreCLI.fail(error)
         }
-        let server = WebServer(archive: archive, searcher: FullTextSearcher(store: db), host: host, port: port)
+        // Search by words and meaning, like `recap search`; by words alone when the embedding model is missing.
+        var embedder: Embedding?
+        if !wordsOnly {
+            do { embedder = try embedding.make() } catch {
+                FileHandle.standardError.write(Data("recap serve: searching by words only: \(error)\n".utf8))
+            }
+        }
+        let searcher = HybridSearcher(store: db, embedder: embedder?.embedder, modelID: embedder?.modelID,
+                                      minSimilarity: SearchDefaults.minSimilarity)
+        let server = WebServer(archive: archive, searcher: searcher, host: host, port: port)
         do {
             try await server.run(handleSignals: true) { url in
                 let line = "recap serve: \(url.absoluteString)  (output folder \(archive.outRoot); Ctrl-C to stop)\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }
         } catch {
+            await embedder?.stop()
             throw StoreCLI.fail(error)
         }
+        await embedder?.stop()
         print("recap serve: stopped")
     }
 }
