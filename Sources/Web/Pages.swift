@@ -30,7 +30,7 @@ enum Pages {
         return HTML.page(title: "Library", body: body)
     }
 
-    static func video(_ e: VideoEntry, hasMedia: Bool) -> String {
+    static func video(_ e: VideoEntry, hasMedia: Bool, review: String = "") -> String {
         let id = e.job.id
         var meta = [HTML.escape(e.job.path)]
         if let d = e.duration { meta.append(HTML.clock(d)) }
@@ -75,7 +75,7 @@ enum Pages {
         if e.available.contains(.vtt) { links.append("<a href=\"/files/\(id)/vtt\">WebVTT</a>") }
         if e.available.contains(.srt) { links.append("<a href=\"/files/\(id)/srt\">SRT</a>") }
         if e.available.contains(.jpg) { links.append("<a href=\"/files/\(id)/jpg\">Contact sheet</a>") }
-        body += "<div class=\"links\">\(links.joined())</div>"
+        body += "<div class=\"links\">\(links.joined())</div>" + review
         body += "<div class=\"player\"><div>\(player)</div><div class=\"side\">\(side.isEmpty ? "<p class=\"muted\">No outputs yet.</p>" : side)</div></div>"
         return HTML.page(title: e.title, body: body, script: hasMedia ? playerScript : "")
     }

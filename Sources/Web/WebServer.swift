@@ -22,6 +22,8 @@ public struct WebServer: Sendable {
     public let searcher: any ArchiveSearcher
     public var host: String
     public var port: Int
+    /// Accept corrections from the video pages (`recap serve --review`); otherwise nothing can be written.
+    public var review = false
 
     /// How long a graceful stop waits for responses in flight (a video being streamed) before cutting them.
     public static let shutdownGrace: Duration = .seconds(2)
@@ -66,8 +68,8 @@ public struct WebServer: Sendable {
 
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
-        router.middlewares.add(ReadOnlyMiddleware())
-        let archive = self.archive, searcher = self.searcher
+        router.middlewares.add(ReadOnlyMiddleware(review: review))
+        let archive = self.archive, searcher = self.searcher, review = self.review
         /// Each route answers GET, and HEAD with the same headers and no body.
         func get(_ path: RouterPath, _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
             router.get(path, use: handler)
@@ -80,7 +82,14 @@ public struct WebServer: Sendable {
             guard let id = context.parameters.get("id", as: Int64.self), let e = try archive.entry(id: id) else {
                 return html(Pages.message("Not found", "There is no such video."), status: .notFound)
             }
-            return html(Pages.video(e, hasMedia: archive.mediaFile(e.job) != nil))
+            let form = review ? Review.form(e, corrections: try archive.store.corrections(jobID: id)) : ""
+            return html(Pages.video(e, hasMedia: archive.mediaFile(e.job) != nil, review: form))
+        }
+        if review {
+            router.post("/video/:id/corrections") { request, context in
+                guard let id = context.parameters.get("id", as: Int64.self) else { return notFound() }
+                return try await Review.save(request, id: id, archive: archive)
+            }
         }
 
         get("/search") { request, _ in
@@ -136,14 +145,18 @@ struct SearchAnswer: Codable {
 /// GET and HEAD only: the server has no write endpoint, and says so with 405 for every other method.
 struct ReadOnlyMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
+    /// With `--review`, the one write: a correction posted from a video page.
+    var review = false
     static let noSniff = HTTPField.Name("X-Content-Type-Options")!
     static let csp = HTTPField.Name("Content-Security-Policy")!
     /// Defence in depth behind the escaping: the pages load nothing from elsewhere and talk to no other host.
     static let policy = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self'; "
         + "media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let correction = review && request.method == .post && request.uri.path.hasPrefix("/video/")
+            && request.uri.path.hasSuffix("/corrections")
         switch request.method {
-        case .get, .head:
+        case .get, .head, _ where correction:
             var response = try await next(request, context)
             response.headers[Self.noSniff] = "nosniff"
             if response.headers[.contentType]?.hasPrefix("text/html") == true {

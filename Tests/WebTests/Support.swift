@@ -16,9 +16,10 @@ final class RunningServer: Sendable {
 
     private init(url: URL, task: Task<Void, any Error>, stop: StopSwitch) { self.url = url; self.task = task; self.stopSwitch = stop }
 
-    static func start(_ fixture: Fixture, searcher: (any ArchiveSearcher)? = nil) async throws -> RunningServer {
-        let server = WebServer(archive: fixture.archive, searcher: searcher ?? HybridSearcher(store: fixture.store, embedder: nil, modelID: nil),
+    static func start(_ fixture: Fixture, searcher: (any ArchiveSearcher)? = nil, review: Bool = false) async throws -> RunningServer {
+        var server = WebServer(archive: fixture.archive, searcher: searcher ?? HybridSearcher(store: fixture.store, embedder: nil, modelID: nil),
                                host: "127.0.0.1", port: 0)
+        server.review = review
         let (urls, continuation) = AsyncStream<URL>.makeStream()
         let stop = StopSwitch()
         let task = Task {
@@ -37,6 +38,28 @@ final class RunningServer: Sendable {
     func stop() async {
         stopSwitch.fire()
         if case .failure(let error) = await task.result { Issue.record("the server ended with \(error)") }
+    }
+
+    /// A form post (application/x-www-form-urlencoded), redirects not followed.
+    func post(_ path: String, form: [(String, String)], headers: [(String, String)] = []) async throws -> Reply {
+        var request = HTTPClientRequest(url: url.absoluteString.dropLast() + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+        request.body = .bytes(ByteBuffer(string: body))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        do {
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let data = try await response.body.collect(upTo: 1 << 20)
+            try await client.shutdown()
+            return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: data))
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
     }
 
     /// `path` may carry a query; it is appended to the base URL as text.

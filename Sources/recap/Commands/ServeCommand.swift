@@ -37,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port to listen on (0 picks a free one).")
     var port = 8470
 
+    @Flag(name: .long, help: "Let the video pages correct titles, summaries and captions (kept in the job store beside the model's answer; `recap export --format sft` writes them as fine-tuning data). Without it the server is read-only.")
+    var review = false
+
     @Flag(name: .customLong("words-only"), help: "Search by words only (no embedding model is started).")
     var wordsOnly = false
 
@@ -70,7 +73,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let searcher = HybridSearcher(store: db, embedder: embedder?.embedder, modelID: embedder?.modelID,
                                       minSimilarity: SearchDefaults.minSimilarity)
-        let server = WebServer(archive: archive, searcher: searcher, host: host, port: port)
+        var server = WebServer(archive: archive, searcher: searcher, host: host, port: port)
+        server.review = review
         do {
             try await server.run(handleSignals: true) { url in
                 let line = "recap serve: \(url.absoluteString)  (output folder \(archive.outRoot); Ctrl-C to stop)\n"
