@@ -81,7 +81,8 @@ func Pipeline_probe(duration: Double) -> RecapOutput.Probe { probe(duration: dur
         #expect(json.transcript?.segments.count == 2 && json.scenes.first?.ocrText == "HELLO")
         #expect(json.results["title"]?.stringValue == "Rivers")
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/sub/a.srt").path))
-        #expect(try store.search("deltas").contains { $0.path.hasSuffix("a.mp4") && $0.start == 5 })
+        // The two segments are one search passage (one speaker, no pause): the hit points at its start.
+        #expect(try store.search("deltas").contains { $0.path.hasSuffix("a.mp4") && $0.start == 1 && $0.end == 9 })
         // The work folders of finished jobs are gone.
         #expect((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out/.recap/work").path))?.isEmpty ?? true)
 
