@@ -155,18 +155,16 @@ struct ReadOnlyMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let correction = review && request.method == .post && request.uri.path.hasPrefix("/video/")
             && request.uri.path.hasSuffix("/corrections")
-        switch request.method {
-        case .get, .head, _ where correction:
-            var response = try await next(request, context)
-            response.headers[Self.noSniff] = "nosniff"
-            if response.headers[.contentType]?.hasPrefix("text/html") == true {
-                response.headers[Self.csp] = Self.policy
-            }
-            return response
-        default:
+        guard request.method == .get || request.method == .head || correction else {
             return Response(status: .methodNotAllowed, headers: [.allow: "GET, HEAD", .contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "read-only: only GET and HEAD are served\n")))
         }
+        var response = try await next(request, context)
+        response.headers[Self.noSniff] = "nosniff"
+        if response.headers[.contentType]?.hasPrefix("text/html") == true {
+            response.headers[Self.csp] = Self.policy
+        }
+        return response
     }
 }
 

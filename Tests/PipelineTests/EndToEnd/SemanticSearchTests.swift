@@ -28,7 +28,7 @@ import Testing
              query: "training for a long race"),
         Talk(name: "volcano",
              script: "When the volcano erupted, lava and ash poured down the mountain. The villages nearby were evacuated before the smoke reached them.",
-             query: "people escaping a fiery explosion"),
+             query: "townsfolk fleeing molten rock"),
     ]
 
     /// Words a query may share with a talk without giving the answer away.
