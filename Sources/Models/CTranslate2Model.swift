@@ -35,11 +35,7 @@ struct CTranslate2Model {
 
     init(url: URL) throws {
         path = url.path
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw ModelError.badSourceModel(path: url.path, reason: "cannot read: \(error.localizedDescription)")
-        }
+        data = try ModelError.mappedSource(url)
         var r = ByteReader(data: data, path: url.path)
         binaryVersion = try r.u32()
         guard (2...6).contains(binaryVersion) else {

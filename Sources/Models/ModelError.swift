@@ -45,3 +45,14 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension ModelError {
+    /// A source model file, memory-mapped (they are tens to hundreds of MB and read once, piecewise).
+    static func mappedSource(_ url: URL) throws -> Data {
+        do {
+            return try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw ModelError.badSourceModel(path: url.path, reason: "cannot read: \(error.localizedDescription)")
+        }
+    }
+}

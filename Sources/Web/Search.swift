@@ -23,7 +23,7 @@ public struct WebSearchHit: Sendable, Hashable, Codable {
 }
 
 /// Search over the archive, as the web page needs it. Injected into ``WebServer``, so another
-/// implementation (e.g. hybrid full-text + vector search) can replace the full-text one without
+/// implementation can replace ``HybridSearcher`` (words and meaning, as `recap search`) without
 /// touching the routes or pages. Results come best first.
 public protocol ArchiveSearcher: Sendable {
     func search(_ query: String, limit: Int) async throws -> [WebSearchHit]
@@ -34,17 +34,4 @@ public struct ClosureSearcher: ArchiveSearcher {
     let body: @Sendable (String, Int) async throws -> [WebSearchHit]
     public init(_ body: @escaping @Sendable (String, Int) async throws -> [WebSearchHit]) { self.body = body }
     public func search(_ query: String, limit: Int) async throws -> [WebSearchHit] { try await body(query, limit) }
-}
-
-/// Today's searcher: the store's FTS5 index (`JobStore.search`, the same as `recap search`). BM25
-/// ranks are lower-is-better; the score is the negated rank so higher is better.
-public struct FullTextSearcher: ArchiveSearcher {
-    let store: JobStore
-    public init(store: JobStore) { self.store = store }
-    public func search(_ query: String, limit: Int) async throws -> [WebSearchHit] {
-        try store.search(query, limit: limit).map {
-            WebSearchHit(jobID: $0.jobID, path: $0.path, kind: $0.kind.rawValue, start: $0.start, end: $0.end,
-                         snippet: $0.snippet, score: -$0.rank)
-        }
-    }
 }

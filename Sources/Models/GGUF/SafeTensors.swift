@@ -29,11 +29,7 @@ struct SafeTensors {
 
     init(url: URL) throws {
         path = url.path
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw ModelError.badSourceModel(path: url.path, reason: "cannot read: \(error.localizedDescription)")
-        }
+        data = try ModelError.mappedSource(url)
         guard data.count >= 8 else { throw ModelError.badSourceModel(path: path, reason: "shorter than its header") }
         let headerLength = data.prefix(8).reversed().reduce(0) { $0 << 8 | Int($1) }
         // A real header is kilobytes; a huge value means this is not a safetensors file.
