@@ -8,7 +8,7 @@ answers chat completions with JSON that fits the request's schema, built from wh
 - "recap_describe_frames" (images): one description per image, naming its JPEG size.
 - anything else: the smallest instance of the schema, with plain words.
 
-Usage: standin-openai.py LOG [--mode ok|echo|fail-echo-headers|refuse-key|trickle|huge]
+Usage: standin-openai.py LOG [--mode ok|echo|fail-echo-headers|fail-summaries|refuse-key|trickle|huge]
   echo               descriptions restate the prompt (Recap must reject them)
   fail-echo-headers  every chat completion fails with HTTP 500, echoing the request headers (as some proxies do)
   refuse-key         every request is refused with HTTP 401
@@ -167,6 +167,10 @@ class Handler(BaseHTTPRequestHandler):
         if MODE == "huge":
             return self.send(200, {"choices": [], "padding": "x" * (20 << 20)})
         if MODE == "fail-echo-headers":
+            return self.send(500, {"error": "upstream failed", "request_headers": dict(self.headers.items())})
+        # Hears and sees, but every summary request fails (a model that crashes on long prompts, say).
+        name = ((body.get("response_format") or {}).get("json_schema") or {}).get("name", "")
+        if MODE == "fail-summaries" and name in ("recap_summarize", "recap_map", "recap_reduce", "recap_combine"):
             return self.send(500, {"error": "upstream failed", "request_headers": dict(self.headers.items())})
         content = json.dumps(answer(body))
         self.send(200, {"id": "standin", "object": "chat.completion", "model": body.get("model"),

@@ -21,7 +21,7 @@ struct OutputPlacement {
         let (folder, base) = try out.place(forRelativePath: file.relativePath)
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent(base + ".recap.json").path) { return nil }
         let target = try out.file(forRelativePath: file.relativePath, suffix: ".recap.json")
-        guard let job = try store.job(jobID), job.state == .succeeded, let result = job.result,
+        guard let job = try store.job(jobID), job.state.hasOutputs, let result = job.result,
               let written = try? JSONValue.parse(result).arrayValue?.compactMap(\.stringValue),
               let sourceJSON = written.first(where: { $0.hasSuffix(".recap.json") && FileManager.default.fileExists(atPath: $0) })
         else { return nil }

@@ -21,6 +21,11 @@ public struct RunSummary: Codable, Sendable {
     public var placed = 0
     public var moved = 0
     public var failures: [Failure] = []
+    /// Files whose outputs were written without the model's answer (it never gave a usable one): not done,
+    /// the next run asks again. They make the exit code 2, like failures.
+    public var degraded: [Failure] = []
+    /// Jobs this run took over from a run that stopped without giving them back (killed, crashed, disk full).
+    public var resumed: [Failure] = []
     public var discoveryIssues: [String] = []
     public var engineCalls = 0
     public var mediaSeconds = 0.0
@@ -40,17 +45,17 @@ public struct RunSummary: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case pipeline, out, store, discovered, processed, succeeded, unchanged
-        case busyElsewhere = "busy_elsewhere", placed, moved, failures, discoveryIssues = "discovery_issues"
+        case busyElsewhere = "busy_elsewhere", placed, moved, failures, degraded, resumed, discoveryIssues = "discovery_issues"
         case engineCalls = "engine_calls", mediaSeconds = "media_seconds", wallSeconds = "wall_seconds"
         case stageSeconds = "stage_seconds", outputs, interrupted, engineUnavailable = "engine_unavailable"
         case exitCode = "exit_code", searchVectors = "search_vectors", searchVectorsProblem = "search_vectors_problem"
     }
 
-    /// 0 all succeeded; 2 some media failed; 3 engine unavailable; 130 interrupted.
+    /// 0 all succeeded; 2 some media failed or are degraded; 3 engine unavailable; 130 interrupted.
     public mutating func settleExitCode() {
         if engineUnavailable != nil { exitCode = engineExitCode }
         else if interrupted { exitCode = 130 }
-        else if !failures.isEmpty { exitCode = 2 }
+        else if !failures.isEmpty || !degraded.isEmpty { exitCode = 2 }
         else { exitCode = 0 }
     }
 
@@ -58,7 +63,9 @@ public struct RunSummary: Codable, Sendable {
         var parts = ["recap run: \(discovered) file\(discovered == 1 ? "" : "s")"]
         parts.append("\(succeeded) done")
         if unchanged > 0 { parts.append("\(unchanged) unchanged") }
+        if !degraded.isEmpty { parts.append("\(degraded.count) degraded (no usable model answer; rerun to ask again)") }
         if !failures.isEmpty { parts.append("\(failures.count) failed") }
+        if !resumed.isEmpty { parts.append("\(resumed.count) resumed from a run that stopped") }
         if busyElsewhere > 0 { parts.append("\(busyElsewhere) busy in another run") }
         if placed > 0 { parts.append("\(placed) placed from finished work\(moved > 0 ? " (\(moved) moved)" : "")") }
         parts.append("\(engineCalls) engine call\(engineCalls == 1 ? "" : "s")")

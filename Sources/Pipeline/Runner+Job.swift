@@ -11,6 +11,8 @@ extension Runner {
     func prepare(_ t: JobTicket, tally: Tally) async -> Prepared? {
         let claimed: ClaimedJob
         do {
+            // A job still marked running when we claim it was left by a run that stopped without giving it back.
+            let before = try? store.job(t.jobID)
             guard let c = try store.claim(jobID: t.jobID, owner: config.owner, leaseDuration: config.leaseSeconds) else {
                 if let job = try? store.job(t.jobID), job.state == .failed {
                     // An earlier attempt failed and its retry backoff has not elapsed yet.
@@ -20,10 +22,16 @@ extension Runner {
                     return nil
                 }
                 await tally.update { $0.busyElsewhere += 1 }
-                await progress.finished(job: t.jobID, file: t.file.relativePath, ok: true, mediaSeconds: 0, note: "(busy in another run)")
+                let holder = before.flatMap { j in j.leaseOwner.map { o in
+                    " by \(o)\(j.leaseExpiresAt.map { ", lease until \(ISO8601DateFormatter().string(from: $0))" } ?? "")" } } ?? ""
+                await progress.finished(job: t.jobID, file: t.file.relativePath, ok: true, mediaSeconds: 0, note: "(busy in another run\(holder))")
                 return nil
             }
             claimed = c
+            if let before, before.state == .running {
+                let left = RunSummary.Failure(path: t.file.relativePath, stage: nil, reason: Self.leftBehind(before, resumedAt: c.checkpoints))
+                await tally.update { $0.resumed.append(left) }
+            }
         } catch {
             await record(failure: .init(path: t.file.relativePath, stage: nil, reason: "could not claim the job: \(error)"), job: t.jobID, tally: tally)
             return nil
@@ -94,6 +102,14 @@ extension Runner {
         }
     }
 
+    /// "left by recap@host:123:ab, a run that stopped at 2026-12-03T13:40:02Z (its last heartbeat); resumed after transcribe".
+    static func leftBehind(_ job: Job, resumedAt checkpoints: [Store.Stage: Checkpoint]) -> String {
+        let when = ISO8601DateFormatter().string(from: job.updatedAt)
+        let done = Store.Stage.standard.last { checkpoints[$0] != nil }
+        return "left by \(job.leaseOwner ?? "a run"), a run that stopped at \(when) (its last heartbeat); "
+            + (done.map { "resumed after \($0.rawValue)" } ?? "started again from the beginning")
+    }
+
     static func relative(_ path: String, to work: URL) -> String {
         let w = work.standardizedFileURL.path + "/"
         return path.hasPrefix(w) ? String(path.dropFirst(w.count)) : path
@@ -116,7 +132,7 @@ extension Runner {
             let summary: SummaryCheckpoint = try await stage(.summarize, &p) {
                 let o = try await Summarizer(spec: self.spec, engine: self.engine).run(evidence, counter: self.counter(for: snapshot.jobID))
                 return SummaryCheckpoint(results: o.results, extract: o.extract, grounding: o.grounding,
-                                         provenance: o.provenance, warnings: o.warnings, chunks: o.chunks)
+                                         provenance: o.provenance, warnings: o.warnings, chunks: o.chunks, degraded: o.degraded)
             }
             let result = JobResult(file: p.file, fingerprint: p.fingerprint, probe: p.probe, frames: p.frames,
                                    transcript: p.transcript, scenes: scenes, summary: summary,
@@ -124,20 +140,32 @@ extension Runner {
             let writer = WriteStage(spec: spec, out: config.out, engine: engine.description, identity: identity.engine, ocrModel: media.ocrModel)
             let written: [String] = try await stage(.write, &p) { try writer.write(result) }
             try store.replaceSearchEntries(p.lease, path: p.file.url.path, entries: writer.searchEntries(result), media: writer.searchMedia(result))
-            try store.complete(p.lease, result: JSONValue.array(written.map { .string($0) }).data())
-            p.heartbeat.cancel()
-            try? FileManager.default.removeItem(at: p.workDir)
+            let outputs = JSONValue.array(written.map { .string($0) }).data()
+            if let degraded = summary.degraded {
+                // The outputs stand (measured and extractive), but the model's part is asked for again by the next
+                // run: its stages lose their checkpoints; the frames stay for it, the audio clips are not needed.
+                try store.complete(p.lease, result: outputs, degraded: degraded, redo: [.summarize, .write])
+                p.heartbeat.cancel()
+                try? FileManager.default.removeItem(at: p.workDir.appendingPathComponent("audio", isDirectory: true))
+            } else {
+                try store.complete(p.lease, result: outputs)
+                p.heartbeat.cancel()
+                try? FileManager.default.removeItem(at: p.workDir)
+            }
             let calls = (try? store.engineCalls(jobID: p.jobID).values.reduce(0, +)) ?? 0
             let timings = p.timings
             let callsNow = counters.take(p.jobID)
             let seconds = p.probe.durationSeconds
+            let degraded = summary.degraded.map { RunSummary.Failure(path: snapshot.file.relativePath, stage: "summarize", reason: $0) }
             await tally.update {
-                $0.succeeded += 1; $0.processed += 1; $0.outputs += written; $0.mediaSeconds += seconds
+                if let degraded { $0.degraded.append(degraded) } else { $0.succeeded += 1 }
+                $0.processed += 1; $0.outputs += written; $0.mediaSeconds += seconds
                 $0.engineCalls += callsNow
                 for (k, v) in timings { $0.stageSeconds[k, default: 0] += v }
             }
-            await progress.finished(job: p.jobID, file: p.file.relativePath, ok: true, mediaSeconds: p.probe.durationSeconds,
-                                    note: "(\(calls) engine call\(calls == 1 ? "" : "s") in all)")
+            await progress.finished(job: p.jobID, file: p.file.relativePath, ok: degraded == nil, mediaSeconds: p.probe.durationSeconds,
+                                    note: degraded == nil ? "(\(calls) engine call\(calls == 1 ? "" : "s") in all)"
+                                        : "degraded: no usable answer from the model; outputs are measured and extractive, the next run asks again")
             return false
         } catch {
             if await stopIfEngineGone(p, error, tally: tally) { return true }

@@ -18,6 +18,9 @@ public struct Summarizer: Sendable {
         public var engineCalls: Int
         /// How the work was split: 1 means one request held everything.
         public var chunks: Int
+        /// Set when the model answered but never usably: the results are measured and extractive only, and
+        /// the job is `degraded` (its outputs are written, and the next run asks the model again).
+        public var degraded: String?
     }
 
     /// The schema of one map step's answer.
@@ -72,6 +75,7 @@ public struct Summarizer: Sendable {
 
         var model: JSONValue
         var chunks = 1
+        var degraded: String?
         let answers = AnswerTally()
         var provenance: [String: String] = [:]
         if !evidence.hasSpeech && !evidence.hasOnScreenText && !evidence.hasModelDescriptions {
@@ -103,10 +107,11 @@ public struct Summarizer: Sendable {
                     text = try await combine(text, evidence: evidence, counter: counter, answers: answers, warnings: &warnings)
                 }
             }
-            // Not one valid answer: the server or model is broken for this schema. Failing the job (it is retried
-            // with backoff) beats passing the extractive stand-in off as done, which a rerun would then skip.
+            // Not one valid answer: the server or model is broken for this schema. The outputs are still made
+            // from what was measured and said (a person gets something now), but the job is marked degraded,
+            // never passed off as done, so the next run asks again.
             if answers.valid == 0, let reason = answers.firstInvalid {
-                throw UnusableAnswers(count: answers.invalid, reason: reason)
+                degraded = "no usable answer from the engine in \(answers.invalid) request\(answers.invalid == 1 ? "" : "s") (\(reason)); the summary is measured and extractive only, and the next run asks again. Check the server and model with `recap engine check`."
             }
             let gate = GroundingGate(evidence)
             var (grounded, cuts) = review(model, gate: gate, evidence: evidence)
@@ -150,7 +155,7 @@ public struct Summarizer: Sendable {
             results = SchemaFiller.repair(results, schema: spec.resultSchema, text: MeasuredSummary(evidence: evidence).oneLine)
         }
         return Outcome(results: results, extract: extract, grounding: grounding, provenance: provenance,
-                       warnings: warnings, engineCalls: counter.value, chunks: chunks)
+                       warnings: warnings, engineCalls: counter.value, chunks: chunks, degraded: degraded)
     }
 
     /// Text fields filled from the transcript's central sentences (or on-screen text) when the model failed.
@@ -295,7 +300,15 @@ public struct Summarizer: Sendable {
 
     func generate(_ c: EngineCall, counter: EngineCallCounter, answers: AnswerTally, warnings: inout [String]) async throws -> JSONValue {
         try Task.checkCancellation()
-        switch try await engine.ask(c, counter: counter) {
+        let outcome: Result<EngineAnswer, EngineError>
+        do {
+            outcome = try await engine.ask(c, counter: counter)
+        } catch let e as EngineError where e.isServerFault {
+            // The server failed this request even after its retries (HTTP 5xx, a reply not in the API's shape).
+            // Like an invalid answer: one lost chunk is a warning; no answer at all degrades the job.
+            outcome = .failure(e)
+        }
+        switch outcome {
         case .success(let answer):
             answers.record(nil)
             return answer.json
@@ -388,6 +401,8 @@ struct SummaryCheckpoint: Codable, Sendable {
     var provenance: [String: String]
     var warnings: [String]
     var chunks: Int
+    /// Why the model's part is missing (``Summarizer/Outcome/degraded``).
+    var degraded: String?
 }
 
 /// Valid and invalid model answers within one summarize stage.
@@ -404,11 +419,3 @@ final class AnswerTally: @unchecked Sendable {
     }
 }
 
-/// Every answer of a stage was invalid for its schema, even after the engine's re-ask.
-public struct UnusableAnswers: Error, CustomStringConvertible {
-    public var count: Int
-    public var reason: String
-    public var description: String {
-        "the engine answered \(count) time\(count == 1 ? "" : "s") but never validly for the schema (\(reason)); the job is retried later. Check the server and model with `recap engine check`."
-    }
-}

@@ -114,7 +114,7 @@ extension JobStore {
         try write { db in
             let now = now()
             if ids.isEmpty {
-                let allowed = states.intersection([.failed, .dead, .cancelled]).map(\.rawValue)
+                let allowed = states.intersection([.failed, .dead, .cancelled, .degraded]).map(\.rawValue)
                 guard !allowed.isEmpty else { return 0 }
                 let marks = allowed.map { _ in "?" }.joined(separator: ",")
                 try db.execute(
@@ -127,8 +127,8 @@ extension JobStore {
                 guard let job = try Job.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) else {
                     throw StoreError.jobNotFound(jobID: id)
                 }
-                guard [.failed, .dead, .cancelled].contains(job.state) else {
-                    throw StoreError.invalidTransition(jobID: id, from: job.state, action: "retried (only failed, dead or cancelled jobs can be)")
+                guard [.failed, .dead, .cancelled, .degraded].contains(job.state) else {
+                    throw StoreError.invalidTransition(jobID: id, from: job.state, action: "retried (only failed, dead, cancelled or degraded jobs can be)")
                 }
                 try db.execute(
                     sql: "UPDATE jobs SET state = 'queued', attempts = 0, notBefore = ?, updatedAt = ?, finishedAt = NULL WHERE id = ?",

@@ -40,7 +40,7 @@ extension JobStore {
                 return try take(db, expired, owner: owner, ttl: ttl, now: now)
             }
             guard let ready = try Job.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM jobs INDEXED BY jobs_ready WHERE state IN ('queued','failed') AND notBefore <= ?\(filter) ORDER BY notBefore, id LIMIT 1"),
+                db.cachedStatement(sql: "SELECT * FROM jobs INDEXED BY jobs_ready WHERE state IN ('queued','failed','degraded') AND notBefore <= ?\(filter) ORDER BY notBefore, id LIMIT 1"),
                 arguments: [now] + filterArgs)
             else { return nil }
             return try take(db, ready, owner: owner, ttl: ttl, now: now)
@@ -59,6 +59,8 @@ extension JobStore {
             switch job.state {
             case .queued, .failed:
                 guard job.notBefore.timeIntervalSince1970 <= now else { return nil }
+            case .degraded:
+                break  // a new run asks again at once: the engine may answer now
             case .running:
                 // A lease runs out after its time, or at once when its owner is a process of this host that is
                 // gone (killed, crashed, or stopped by a full disk before it could give the job back).
@@ -164,6 +166,29 @@ extension JobStore {
             guard db.changesCount == 1 else { throw try lostError(db, lease) }
             try db.cachedStatement(sql: "UPDATE attempts SET endedAt = ?, outcome = 'succeeded' WHERE id = ?")
                 .execute(arguments: [now, lease.attemptID])
+        }
+    }
+
+    /// Completes a job whose outputs were written without the model's part (it never gave a usable answer):
+    /// the job is `degraded`, its `redo` stages lose their checkpoints so the next claim runs them again, and
+    /// the rest (probe, frames, transcript) stays. `reason` is kept as its last error. A new run claims it at
+    /// once (``claim(jobID:owner:leaseDuration:)``); a worker's ``claim(owner:identity:leaseDuration:)`` waits
+    /// for the retry backoff, so a broken engine is not asked in a loop.
+    public func complete(_ lease: Lease, result: Data?, degraded reason: String, redo: [Stage]) throws {
+        try write { db in
+            let now = now()
+            try db.cachedStatement(sql: """
+                UPDATE jobs SET state = 'degraded', attempts = 0, notBefore = ?, leaseOwner = NULL, leaseToken = NULL,
+                  leaseExpiresAt = NULL, updatedAt = ?, finishedAt = ?, result = ?, lastError = ?
+                WHERE id = ? AND leaseToken = ? AND state = 'running'
+                """).execute(arguments: [now + options.retryPolicy.delay(afterAttempt: 1), now, now,
+                                         result.map { String(decoding: $0, as: UTF8.self) }, reason, lease.jobID, lease.token])
+            guard db.changesCount == 1 else { throw try lostError(db, lease) }
+            for stage in redo {
+                try db.execute(sql: "DELETE FROM stages WHERE jobId = ? AND stage = ?", arguments: [lease.jobID, stage.rawValue])
+            }
+            try db.cachedStatement(sql: "UPDATE attempts SET endedAt = ?, outcome = 'succeeded', message = ? WHERE id = ?")
+                .execute(arguments: [now, "degraded: \(reason)", lease.attemptID])
         }
     }
 

@@ -28,8 +28,9 @@ public struct RescanItem: Sendable, Hashable {
     public var created: Bool
     public var error: String?
 
-    /// The job still has work to do (queued, failed waiting for retry, or running).
-    public var needsWork: Bool { state == .queued || state == .failed || state == .running }
+    /// The job still has work to do (queued, failed waiting for retry, running, or degraded: made without the
+    /// model's answer, which is asked for again).
+    public var needsWork: Bool { state == .queued || state == .failed || state == .running || state == .degraded }
 }
 
 public struct RescanReport: Sendable {

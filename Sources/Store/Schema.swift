@@ -162,6 +162,13 @@ enum Schema {
                 t.column("createdAt", .double).notNull()
             }
         }
+        m.registerMigration("v7-degraded") { db in
+            // Degraded jobs (outputs made without the model's answer) are claimable again after their backoff.
+            try db.execute(sql: """
+                DROP INDEX jobs_ready;
+                CREATE INDEX jobs_ready ON jobs(notBefore, id) WHERE state IN ('queued','failed','degraded');
+                """)
+        }
         return m
     }
 }

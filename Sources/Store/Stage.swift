@@ -40,14 +40,21 @@ public struct Stage: RawRepresentable, Hashable, Comparable, Codable, Sendable,
 /// The life of a job.
 ///
 ///     queued ──claim──▶ running ──complete──▶ succeeded
-///        ▲                 │ fail (attempts left)      ──▶ failed ──(backoff elapses)──claim──▶ running
+///        ▲                 │ complete, model part missing ──▶ degraded ──(next run, or backoff)──claim──▶ running
+///        │                 │ fail (attempts left)      ──▶ failed ──(backoff elapses)──claim──▶ running
 ///        │                 │ fail (no attempts left)   ──▶ dead
 ///        │                 │ lease expires             ──▶ reclaimable (counts as a failed attempt)
 ///        └── release ──────┘ cancel (any unfinished state) ──▶ cancelled
 ///    retry: failed / dead / cancelled ──▶ queued (attempts reset, checkpoints kept)
 public enum JobState: String, Codable, Sendable, CaseIterable {
     case queued, running, failed, dead, succeeded, cancelled
+    /// Outputs were written, but from what was measured and extracted only: the model never gave a usable
+    /// answer. Not done: the next run (or a worker, after the retry backoff) redoes the model's stages.
+    case degraded
 
     /// No process will touch the job again unless a user retries it.
     public var isTerminal: Bool { self == .succeeded || self == .dead || self == .cancelled }
+
+    /// The job's outputs were written (whole, or degraded: without the model's part).
+    public var hasOutputs: Bool { self == .succeeded || self == .degraded }
 }

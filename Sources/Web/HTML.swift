@@ -77,7 +77,7 @@ extension HTML {
         .tag{background:#eef1f6;border-radius:99px;padding:0 .5rem;font-size:.8rem}
         .review{margin:.6rem 0}.review form{margin:.4rem 0}.review label{display:block;font-size:.85rem}.review textarea{display:block;width:100%;max-width:48rem;font:inherit;padding:.3rem;border:1px solid var(--line);border-radius:6px}
         .status{font-size:.78rem;font-weight:600;text-transform:uppercase;letter-spacing:.03em}
-        .status.done{color:var(--ok)}.status.failed{color:var(--bad)}.status.pending,.status.running,.status.cancelled{color:var(--muted)}
+        .status.done{color:var(--ok)}.status.failed{color:var(--bad)}.status.degraded{color:var(--bad)}.status.pending,.status.running,.status.cancelled{color:var(--muted)}
         .reason{color:var(--bad);font-size:.85rem;word-break:break-word}
         .player{display:grid;grid-template-columns:minmax(0,3fr) minmax(16rem,2fr);gap:1.2rem;align-items:start}
         @media (max-width:900px){.player{grid-template-columns:1fr}}

@@ -37,6 +37,8 @@ public struct VideoEntry: Sendable {
     public enum Status: Sendable, Equatable {
         case done
         case failed(reason: String)
+        /// Outputs exist, made without a usable model answer; the next run asks again.
+        case degraded(reason: String)
         case pending(JobState)
         case cancelled
 
@@ -44,6 +46,7 @@ public struct VideoEntry: Sendable {
             switch self {
             case .done: "done"
             case .failed: "failed"
+            case .degraded: "degraded"
             case .pending(let s): s == .running ? "running" : "pending"
             case .cancelled: "cancelled"
             }
@@ -99,10 +102,11 @@ public final class Archive: @unchecked Sendable {
         case .failed, .dead: status = .failed(reason: job.lastError ?? "no reason recorded")
         case .queued, .running: status = .pending(job.state)
         case .cancelled: status = .cancelled
+        case .degraded: status = .degraded(reason: job.lastError ?? "no usable model answer")
         }
         var available = Set<OutputKind>()
         for kind in OutputKind.allCases where outputFile(job, kind) != nil { available.insert(kind) }
-        let output = job.state == .succeeded ? outputFile(job, .json).flatMap(readOutput) : nil
+        let output = job.state.hasOutputs ? outputFile(job, .json).flatMap(readOutput) : nil
         let results = output?.results
         let title = results?["title"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)
         let tags = (results?["tags"] ?? results?["hashtags"]).map(Self.strings) ?? []
@@ -122,7 +126,7 @@ public final class Archive: @unchecked Sendable {
     /// The job's output of `kind`, from the paths its result recorded, if its real path is a regular file inside
     /// the output folder.
     public func outputFile(_ job: Job, _ kind: OutputKind) -> String? {
-        guard job.state == .succeeded, let data = job.result,
+        guard job.state.hasOutputs, let data = job.result,
               let paths = try? JSONDecoder().decode([String].self, from: data),
               let recorded = paths.first(where: { $0.hasSuffix(kind.suffix) }),
               let real = Self.realPath(recorded), real.hasPrefix(outRoot.hasSuffix("/") ? outRoot : outRoot + "/"),

@@ -211,16 +211,21 @@ import Testing
         #expect(keywords.contains(.string("harbour")))
     }
 
-    @Test func onlyInvalidAnswersFailTheJobAndOneBrokenChunkIsAWarning() async throws {
+    @Test func onlyInvalidAnswersDegradeTheJobAndOneBrokenChunkIsAWarning() async throws {
         let spec = try loadBuiltin("archive-index")
         let segs = [RecapOutput.Segment(start: 0, end: 5, text: "Quarterly budget review for the harbour project.")]
         let e = Evidence(fileName: "m.mp4", probe: probe(duration: 5), segments: segs, scenes: [])
-        // The model answered, but never validly even after the engine's re-ask: the job fails (and is retried),
-        // instead of passing the extractive stand-in off as done.
+        // The model answered, but never validly even after the engine's re-ask: the outputs are made from what
+        // was said, and the outcome says it is degraded (the runner then marks the job so the next run asks
+        // again), instead of passing the extractive stand-in off as done.
         let broken = FakeEngine { _ in throw EngineError.invalidOutput(reason: "not JSON", truncated: false, output: "garbage", attempts: 2) }
         let counter = EngineCallCounter()
-        await #expect(throws: UnusableAnswers.self) { try await Summarizer(spec: spec, engine: broken).run(e, counter: counter) }
-        #expect(counter.value == 2)
+        let bad = try await Summarizer(spec: spec, engine: broken).run(e, counter: counter)
+        #expect(bad.degraded?.contains("no usable answer") == true && bad.degraded?.contains("not JSON") == true)
+        #expect(bad.results["one_line"]?.stringValue == segs[0].text)
+        #expect(bad.provenance["results.one_line"] == "extractive")
+        #expect(!bad.provenance.values.contains { $0.hasPrefix("model") })
+        #expect(counter.value >= 2)
 
         // Long media, map-reduce: one broken chunk among good ones is a warning, and the job goes on.
         let long = (0..<400).map { RecapOutput.Segment(start: Double($0) * 5, end: Double($0) * 5 + 4, text: "Sentence \($0) about harbour budgets and ships.") }
@@ -236,16 +241,21 @@ import Testing
         #expect(o.warnings.contains { $0.contains("no usable answer") })
     }
 
-    @Test func aServerErrorIsAFailureNotAnExtractiveSuccess() async throws {
-        // HTTP 500 after the retries is not the model's answer: the job must fail (and be retried), or a rerun
-        // once the server is fixed would call the extractive stand-in "unchanged" for good.
+    @Test func aServerErrorDegradesTheSummaryAndAClientErrorFailsIt() async throws {
+        // HTTP 500 after the retries is not the model's answer: the summary is degraded (outputs from what was
+        // said, and the job is redone by the next run), never an extractive success a rerun would skip for good.
         let spec = try loadBuiltin("archive-index")
         let engine = FakeEngine { _ in throw EngineError.httpStatus(url: "http://127.0.0.1:1/v1/chat/completions", status: 500, body: "boom") }
         let segs = [RecapOutput.Segment(start: 0, end: 5, text: "Quarterly budget review for the harbour project.")]
         let e = Evidence(fileName: "m.mp4", probe: probe(duration: 5), segments: segs, scenes: [])
         let counter = EngineCallCounter()
-        await #expect(throws: EngineError.self) { try await Summarizer(spec: spec, engine: engine).run(e, counter: counter) }
-        #expect(counter.value == 1)
+        let o = try await Summarizer(spec: spec, engine: engine).run(e, counter: counter)
+        #expect(o.degraded?.contains("HTTP 500") == true, "\(o.degraded ?? "not degraded")")
+        #expect(o.results["one_line"]?.stringValue == segs[0].text)
+        #expect(counter.value >= 1)
+        // A 4xx is about this request (too large, a bad parameter): the job fails with its reason.
+        let refusing = FakeEngine { _ in throw EngineError.httpStatus(url: "http://127.0.0.1:1/v1/chat/completions", status: 400, body: "bad") }
+        await #expect(throws: EngineError.self) { try await Summarizer(spec: spec, engine: refusing).run(e, counter: EngineCallCounter()) }
     }
 
     @Test func engineUnavailableIsNotSwallowed() async throws {

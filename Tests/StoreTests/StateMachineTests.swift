@@ -347,4 +347,40 @@ import Testing
         }
         #expect(try store.job(id)?.state == .succeeded)
     }
+
+    @Test func aDegradedJobKeepsItsOutputsAndIsAskedAgainByTheNextRunOrAfterItsBackoff() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let clock = ManualClock()
+        let store = try makeStore(dir, clock: clock)
+        let id = try store.enqueue(request(1)).jobID
+        let first = try #require(try store.claim(owner: "a"))
+        for stage in [Stage.probe, .transcribe, .summarize, .write] { try store.checkpoint(first.lease, stage: stage, value: [1]) }
+        try store.complete(first.lease, result: Data(#"["/out/clip.recap.json"]"#.utf8), degraded: "HTTP 500 on every summary", redo: [.summarize, .write])
+
+        let job = try #require(try store.job(id))
+        #expect(job.state == .degraded && job.state.hasOutputs && !job.state.isTerminal)
+        #expect(job.lastError == "HTTP 500 on every summary" && job.leaseOwner == nil && job.attempts == 0)
+        #expect(job.result == Data(#"["/out/clip.recap.json"]"#.utf8))
+        #expect(Set(try store.checkpoints(jobID: id).keys) == [.probe, .transcribe], "the model's stages are redone, the rest is kept")
+        #expect(try store.counts()[.degraded] == 1)
+        // A late write from the finished lease is refused (the fencing token is gone).
+        #expect(throws: StoreError.self) { try store.checkpoint(first.lease, stage: .summarize, value: [2]) }
+
+        // A worker waiting for any job does not spin on it: only after the backoff.
+        #expect(try store.claim(owner: "worker") == nil)
+        // A new run over the same file asks again at once.
+        #expect(RescanItem(path: "/x", change: .unchanged, jobID: id, state: .degraded, created: false).needsWork)
+        let again = try #require(try store.claim(jobID: id, owner: "run-2"))
+        #expect(again.firstUnfinished() == .frames && again.checkpoints[.summarize] == nil && again.checkpoints[.transcribe] != nil)
+        try store.complete(again.lease, result: Data(#"["/out/clip.recap.json"]"#.utf8))
+        #expect(try store.job(id)?.state == .succeeded)
+
+        // Degraded again, then the backoff elapses: a worker's claim takes it.
+        let id2 = try store.enqueue(request(2)).jobID
+        let l2 = try #require(try store.claim(jobID: id2, owner: "a")).lease
+        try store.complete(l2, result: nil, degraded: "no usable answer", redo: [.summarize])
+        #expect(try store.claim(owner: "worker") == nil)
+        clock.advance(by: 11)
+        #expect(try store.claim(owner: "worker")?.job.id == id2)
+    }
 }

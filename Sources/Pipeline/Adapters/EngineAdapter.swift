@@ -63,6 +63,16 @@ extension EngineError {
         }
     }
 
+    /// The server failed the request after its retries: HTTP 5xx, or a reply not in the API's shape. Not the
+    /// model's answer, and not a sign the server is gone (that is `EngineUnavailable`).
+    public var isServerFault: Bool {
+        switch self {
+        case .httpStatus(_, let status, _): return status >= 500
+        case .malformedResponse: return true
+        default: return false
+        }
+    }
+
     /// Model calls an answer that failed this way took (the first answer and the engine's re-ask).
     public var callsMade: Int {
         if case .invalidOutput(_, _, _, let attempts) = self { return max(1, attempts) }

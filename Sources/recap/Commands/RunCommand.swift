@@ -21,7 +21,8 @@ struct RunCommand: AsyncParsableCommand {
 
             Pipelines: summarize (default), social, archive-index, or a YAML file of your own (see pipelines/).
 
-            Exit codes: 0 all succeeded; 2 some files failed, or could not be read (listed on stderr); 1 usage or \
+            Exit codes: 0 all succeeded; 2 some files failed, could not be read, or are degraded (listed on stderr; \
+            degraded: the outputs were made without a usable model answer, and the next run asks again); 1 usage or \
             configuration error, or the server refused the API key; 3 engine unavailable (unreachable, or no answer \
             within --timeout); 130 interrupted (finished stages are kept).
 
@@ -169,6 +170,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         for f in summary.failures {
             FileHandle.standardError.write(Data("recap: failed: \(f.path)\(f.stage.map { " (at \($0))" } ?? ""): \(f.reason)\n".utf8))
+        }
+        for f in summary.degraded {
+            FileHandle.standardError.write(Data("recap: degraded: \(f.path): \(f.reason)\n".utf8))
+        }
+        for f in summary.resumed {
+            FileHandle.standardError.write(Data("recap: resumed: \(f.path): \(f.reason)\n".utf8))
         }
         if verbose { for i in summary.discoveryIssues { FileHandle.standardError.write(Data("recap: skipped: \(i)\n".utf8)) } }
         if json {

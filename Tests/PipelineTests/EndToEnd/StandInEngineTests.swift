@@ -149,6 +149,52 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("narrated.recap.json").path))
     }
 
+    @Test func summariesThatNeverComeDegradeTheJobAndTheNextRunRedoesOnlyThem() async throws {
+        let root = try tempDir("recap-wire-degraded")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let input = root.appendingPathComponent("in"), out = root.appendingPathComponent("out")
+        try RecapProcess.inputs(["narrated.mp4"], into: input)
+        let json = out.appendingPathComponent("narrated.recap.json")
+        let failing = try StandInServer(mode: "fail-summaries", folder: root)
+        let run = try await RecapProcess.run(args(input, out, failing), env: ["RECAP_API_KEY": Self.key])
+        failing.stop()
+        // Not a success, not a silent one: exit 2, "degraded" in the summary line and on stderr with the reason.
+        #expect(run.status == 2, "stderr: \(run.stderr)")
+        #expect(run.summary?["succeeded"]?.doubleValue == 0 && run.summary?["degraded"]?.arrayValue?.count == 1, "\(run.stdout)")
+        #expect(run.stderr.contains("recap: degraded: narrated.mp4") && run.stderr.contains("HTTP 500"), "stderr: \(run.stderr)")
+        #expect(!run.stderr.contains("request_headers") && !run.stdout.contains(Self.key) && !run.stderr.contains(Self.key))
+        #expect(everythingUnder(out).range(of: Data(Self.key.utf8)) == nil, "the key reached the store or outputs")
+        // The person still gets outputs now, from what was heard and seen, and none of it is called the model's.
+        let first = try JSONValue.parse(Data(contentsOf: json))
+        #expect(Self.outputSchema.violations(of: first).isEmpty)
+        // (The transcript and scene descriptions did come from the model: hearing and seeing worked.)
+        let summaryFields = (first["provenance"]?.objectValue ?? [:]).filter { $0.key.hasPrefix("results.") && $0.key != "results.scenes" }
+        #expect(summaryFields["results.title"] != nil && !summaryFields.values.contains { $0.stringValue?.hasPrefix("model") == true }, "\(summaryFields)")
+        // The store says degraded, and keeps what need not be redone (the transcript) but not the summary.
+        let store = try JobStore(url: out.appendingPathComponent(".recap/store.sqlite"), options: .init(create: false))
+        let job = try #require(try store.jobs().first)
+        #expect(job.state == .degraded && job.lastError?.contains("HTTP 500") == true)
+        let kept = try store.checkpoints(jobID: job.id)
+        #expect(kept[.transcribe] != nil && kept[.summarize] == nil && kept[.write] == nil, "\(kept.keys)")
+        try store.close()
+
+        // The server is fixed: a plain rerun (no `jobs retry`) asks for the summary again, and only for it.
+        let fixed = try StandInServer(folder: root)
+        defer { fixed.stop() }
+        let second = try await RecapProcess.run(args(input, out, fixed), env: ["RECAP_API_KEY": Self.key])
+        #expect(second.status == 0 && second.summary?["succeeded"]?.doubleValue == 1, "stdout: \(second.stdout) stderr: \(second.stderr)")
+        #expect(try !fixed.chats("recap_summarize").isEmpty, "the summary was asked for again")
+        #expect(try fixed.chats("recap_hear").isEmpty, "the transcript was not redone")
+        let redone = try JSONValue.parse(Data(contentsOf: json))
+        // (The stand-in's answers are placeholders the grounding gate cuts, so the fields stay extractive; what
+        // changed is that the model answered, and the output no longer says it did not.)
+        let said = { (v: JSONValue) in (v["warnings"]?.arrayValue ?? []).compactMap(\.stringValue).filter { $0.contains("no usable answer") } }
+        #expect(!said(first).isEmpty && said(redone).isEmpty, "\(redone["warnings"] ?? .null)")
+        // And the run after that has nothing to do.
+        let third = try await RecapProcess.run(args(input, out, fixed), env: ["RECAP_API_KEY": Self.key])
+        #expect(third.status == 0 && third.summary?["unchanged"]?.doubleValue == 1, "\(third.stdout)")
+    }
+
     @Test func aRefusedKeyStopsTheRunAtOnceWithExitOne() async throws {
         let root = try tempDir("recap-wire-401")
         defer { try? FileManager.default.removeItem(at: root) }
