@@ -147,32 +147,47 @@ import Testing
         let storeURL = out.appendingPathComponent(".recap/store.sqlite")
         let lease = "4"
 
-        // Kill -9 once some job has finished and another has checkpointed stages (or after a while regardless).
+        // Kill -9 once some job has finished and another has checkpointed stages but not finished: the kill
+        // must land inside a job, or the test would only check jobs that were already done.
         let (p, _, _) = try RecapProcess.start(["run", input.path, "--out", out.path, "--lease-seconds", lease])
-        let deadline = Date().addingTimeInterval(120)
+        let deadline = Date().addingTimeInterval(300)
+        var unfinished: Set<Int64> = []
         while Date() < deadline && p.isRunning {
-            try await Task.sleep(nanoseconds: 200_000_000)
+            try await Task.sleep(nanoseconds: 100_000_000)
             guard FileManager.default.fileExists(atPath: storeURL.path),
                   let store = try? JobStore(url: storeURL, options: .init(create: false)) else { continue }
             let done = (try? store.counts()[.succeeded]) ?? 0
-            let partial = ((try? store.jobs(state: .running)) ?? []).contains { ((try? store.checkpoints(jobID: $0.id).count) ?? 0) >= 2 }
-            if done >= 1 && partial { break }
+            let partial = ((try? store.jobs(state: .running)) ?? []).filter { ((try? store.checkpoints(jobID: $0.id).count) ?? 0) >= 2 }
+            if done >= 1 && !partial.isEmpty {
+                kill(p.processIdentifier, SIGKILL)
+                unfinished = Set(partial.map(\.id))
+                break
+            }
         }
-        #expect(p.isRunning, "the run finished before it could be killed; the test needs a slower or longer input")
-        kill(p.processIdentifier, SIGKILL)
+        if p.isRunning && unfinished.isEmpty { kill(p.processIdentifier, SIGKILL) }
         p.waitUntilExit()
+        try #require(!unfinished.isEmpty, "the run was never seen with a job done and another part-way; nothing was killed mid-job")
 
         let store = try JobStore(url: storeURL, options: .init(create: false))
         var before: [Int64: ([Store.Stage: Date], [Store.Stage: Int])] = [:]
         for job in try store.jobs() {
             before[job.id] = (try store.checkpoints(jobID: job.id).mapValues(\.finishedAt), try store.engineCalls(jobID: job.id))
         }
-        #expect(before.values.contains { !$0.0.isEmpty })
+        // The job killed part-way is still marked running under the dead run's lease, with its stages kept.
+        for id in unfinished {
+            #expect(try store.job(id)?.state == .running)
+            #expect((before[id]?.0.count ?? 0) >= 2)
+        }
 
-        // The killed run's leases expire after --lease-seconds; the rerun takes the jobs over.
-        try await Task.sleep(nanoseconds: 5_000_000_000)
+        // No wait for the lease: the killed run was a process of this host, and it is gone, so the rerun takes
+        // its jobs over at once and says so.
         let r = try await RecapProcess.run(["run", input.path, "--out", out.path, "--json", "--lease-seconds", lease])
         #expect(r.status == 0, "stderr: \(r.stderr)")
+        let resumed = r.summary?["resumed"]?.arrayValue ?? []
+        #expect(resumed.count >= unfinished.count, "\(r.stdout)")
+        #expect(resumed.allSatisfy { ($0["reason"]?.stringValue ?? "").contains("a run that stopped at") }, "\(resumed)")
+        #expect(r.stderr.contains("recap: resumed: "), "stderr: \(r.stderr)")
+        for id in unfinished { #expect(try store.job(id)?.state == .succeeded) }
 
         // Every file has exactly one output; no temp files remain.
         let outs = outputs(out).map(\.lastPathComponent).sorted()

@@ -258,6 +258,37 @@ import Testing
         #expect(again.status == 0 && again.summary?["succeeded"]?.doubleValue == 1, "stderr: \(again.stderr)")
     }
 
+    @Test func sigtermWhileTheEngineWorksGivesTheJobBackLikeCtrlC() async throws {
+        // What cron, systemd and `timeout` send. Same path as Ctrl-C: stop, give the job back, exit 130.
+        let root = try tempDir("recap-wire-sigterm")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let input = root.appendingPathComponent("in"), out = root.appendingPathComponent("out")
+        try RecapProcess.inputs(["narrated.mp4"], into: input)
+        let slow = try StandInServer(mode: "trickle", folder: root)
+        defer { slow.stop() }
+        let (p, stdout, stderr) = try RecapProcess.start(args(input, out, slow, ["--timeout", "300"]))
+        var waited = 0
+        while try slow.chats().isEmpty && waited < 600 { try await Task.sleep(for: .milliseconds(100)); waited += 1 }
+        #expect(try !slow.chats().isEmpty, "no request reached the engine")
+        kill(p.processIdentifier, SIGTERM)
+        // A child can inherit a mask that blocks SIGTERM from the test runner: then the run would never stop.
+        // Fail (and clean up with SIGKILL) rather than hang.
+        var polls = 0
+        while p.isRunning && polls < 600 { try await Task.sleep(for: .milliseconds(100)); polls += 1 }
+        let stopped = !p.isRunning
+        if !stopped { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        let err = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        _ = stdout.fileHandleForReading.readDataToEndOfFile()
+        #expect(stopped, "recap run ignored SIGTERM for 60 s")
+        #expect(p.terminationStatus == 130, "stderr: \(err)")
+        #expect(err.contains("stopping"), "stderr: \(err)")
+        let store = try JobStore(url: out.appendingPathComponent(".recap/store.sqlite"), options: .init(create: false))
+        let jobs = try store.jobs()
+        #expect(jobs.count == 1 && jobs.allSatisfy { $0.state == .queued }, "given back, not left running: \(jobs.map(\.state))")
+        try store.close()
+    }
+
     @Test func twoRunsOnOneStoreDoEachFileOnce() async throws {
         let root = try tempDir("recap-wire-two")
         defer { try? FileManager.default.removeItem(at: root) }
