@@ -6,11 +6,13 @@ public struct AudioChunk: Sendable, Equatable {
     public var startTime: Double
     public var sampleRate: Int
     public var samples: [Float]
+    /// Damaged packets the decoder skipped so far in the stream, this chunk included (0 for an intact file).
+    public var damagedPackets: Int
     public var duration: Double { Double(samples.count) / Double(sampleRate) }
     public var endTime: Double { startTime + duration }
 
-    public init(startTime: Double, sampleRate: Int, samples: [Float]) {
-        self.startTime = startTime; self.sampleRate = sampleRate; self.samples = samples
+    public init(startTime: Double, sampleRate: Int, samples: [Float], damagedPackets: Int = 0) {
+        self.startTime = startTime; self.sampleRate = sampleRate; self.samples = samples; self.damagedPackets = damagedPackets
     }
 }
 
@@ -96,11 +98,13 @@ public struct AudioStream: AsyncSequence, Sendable {
         guard let stream = try open(url: url, sampleRate: sampleRate, chunkDuration: 10) else { return nil }
         var all: [Float] = []
         var start: Double? = nil
+        var damaged = 0
         try stream.forEachChunk { chunk in
             if start == nil { start = chunk.startTime }
             all.append(contentsOf: chunk.samples)
+            damaged = chunk.damagedPackets
         }
-        return AudioChunk(startTime: start ?? 0, sampleRate: sampleRate, samples: all)
+        return AudioChunk(startTime: start ?? 0, sampleRate: sampleRate, samples: all, damagedPackets: damaged)
     }
 }
 
@@ -217,7 +221,7 @@ final class AudioDecoder {
         pending.removeFirst(take)
         let start = (firstTime ?? 0) + Double(emitted) / Double(outRate)
         emitted += take
-        return AudioChunk(startTime: start, sampleRate: outRate, samples: samples)
+        return AudioChunk(startTime: start, sampleRate: outRate, samples: samples, damagedPackets: damage.skipped)
     }
 
     /// Moves the pipeline one step: read a packet, or drain the decoder, or flush the resampler.

@@ -53,8 +53,11 @@ public struct AudioClipFile: Codable, Sendable, Equatable {
 
 /// The audio stage's checkpoint. `clips` is nil when the file has no audio stream.
 public struct AudioSet: Codable, Sendable, Equatable {
+    /// Nil when there is no audio stream.
     public var clips: [AudioClipFile]?
-    public init(clips: [AudioClipFile]?) { self.clips = clips }
+    /// What the user should know about the audio (e.g. damaged packets skipped). Nil: nothing.
+    public var warnings: [String]?
+    public init(clips: [AudioClipFile]?, warnings: [String]? = nil) { self.clips = clips; self.warnings = warnings }
 }
 
 public protocol MediaPort: Sendable {
@@ -63,8 +66,8 @@ public protocol MediaPort: Sendable {
     func probe(_ url: URL) async throws -> RecapOutput.Probe
     /// Samples frames into `folder` (JPEGs), with pixel facts and OCR text, and writes a contact sheet.
     func sampleFrames(_ url: URL, settings: PipelineSpec.Frames, probe: RecapOutput.Probe, into folder: URL) async throws -> FrameSet
-    /// Streams the audio into clips written under `folder`. Nil when there is no audio stream.
-    func extractAudio(_ url: URL, clipSeconds: Double, into folder: URL) async throws -> [AudioClipFile]?
+    /// Streams the audio into clips written under `folder` (`clips` nil when there is no audio stream).
+    func extractAudio(_ url: URL, clipSeconds: Double, into folder: URL) async throws -> AudioSet
 }
 
 public struct SpeechResult: Sendable, Equatable, Codable {

@@ -73,8 +73,9 @@ extension Runner {
                 (a.clips ?? []).allSatisfy { FileManager.default.fileExists(atPath: work.appendingPathComponent($0.file).path) }
             }) {
                 guard wantsAudio else { return AudioSet(clips: nil) }
-                let clips = try await self.media.extractAudio(url, clipSeconds: self.spec.audio.clipSeconds, into: work.appendingPathComponent("audio"))
-                return AudioSet(clips: clips?.map { var c = $0; c.file = Self.relative($0.file, to: work); return c })
+                var set = try await self.media.extractAudio(url, clipSeconds: self.spec.audio.clipSeconds, into: work.appendingPathComponent("audio"))
+                set.clips = set.clips?.map { var c = $0; c.file = Self.relative($0.file, to: work); return c }
+                return set
             }
             let counter = counter(for: p.jobID)
             // What is on screen helps hear: the slides' words (and the file and folder names) prime the
@@ -89,6 +90,7 @@ extension Runner {
             }
             p.frames = frames
             p.warnings += frames.warnings ?? []
+            p.warnings += audio.warnings ?? []
             p.timings["frames"] = framesSeconds
             p.timings["audio"] = audioSeconds
             p.timings["transcribe"] = transcribeSeconds

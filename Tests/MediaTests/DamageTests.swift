@@ -23,6 +23,9 @@ struct DamageTests {
         // Audio: the whole 30 s, not a failure at the first bad packet.
         let audio = try #require(try AudioStream.readAll(url: url))
         #expect(abs(audio.duration - 30) < 1, "\(audio.duration) s")
+        // The audio damage is counted too (the pipeline turns it into a warning), and an intact file has none.
+        #expect(audio.damagedPackets > 0)
+        #expect(try #require(try AudioStream.readAll(url: Samples.url("narrated.mp4"))).damagedPackets == 0)
         // Frames: one every 3 s across the whole file.
         let frames = try FrameSampler.sample(url: url, strategy: .every(seconds: 3))
         #expect(frames.frames.count == 10)

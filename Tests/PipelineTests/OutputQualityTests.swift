@@ -139,4 +139,20 @@ import Testing
                                                       probe: probe(duration: 30), into: dir.appendingPathComponent("b"), ocr: nil)
         #expect(intact.warnings == nil)
     }
+
+    @Test func damagedAudioPacketsBecomeAWarning() async throws {
+        let dir = try tempDir("recap-damaged-audio")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var bytes = [UInt8](try Data(contentsOf: repoRoot.appendingPathComponent("samples/audio-only.m4a")))
+        for i in stride(from: bytes.count / 3, to: bytes.count / 3 + 6000, by: 5) { bytes[i] ^= 0x5A }
+        let file = dir.appendingPathComponent("damaged.m4a")
+        try Data(bytes).write(to: file)
+        let media = FFmpegMedia(ocr: nil)
+        let damaged = try await media.extractAudio(file, clipSeconds: 30, into: dir.appendingPathComponent("a"))
+        #expect(damaged.warnings?.first?.contains("damaged packet") == true, "\(damaged.warnings ?? [])")
+        #expect(!(damaged.clips ?? []).isEmpty)
+        let intact = try await media.extractAudio(repoRoot.appendingPathComponent("samples/audio-only.m4a"), clipSeconds: 30,
+                                                  into: dir.appendingPathComponent("b"))
+        #expect(intact.warnings == nil && !(intact.clips ?? []).isEmpty)
+    }
 }

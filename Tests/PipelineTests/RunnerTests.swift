@@ -25,12 +25,12 @@ final class FakeMedia: MediaPort, SpeechPort, @unchecked Sendable {
         return FrameSet(frames: [FrameSample(time: 6, file: f.path, isKeyframe: true, facts: .init(brightness: 0.5), ocrText: "HELLO")],
                         sceneCuts: [0], contactSheet: nil)
     }
-    func extractAudio(_ url: URL, clipSeconds: Double, into folder: URL) async throws -> [AudioClipFile]? {
+    func extractAudio(_ url: URL, clipSeconds: Double, into folder: URL) async throws -> AudioSet {
         note("audio \(url.lastPathComponent)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let f = folder.appendingPathComponent("c0.f32")
         try [Float](repeating: 0, count: 160).withUnsafeBufferPointer { Data(buffer: $0) }.write(to: f)
-        return [AudioClipFile(start: 0, duration: 12, file: f.path)]
+        return AudioSet(clips: [AudioClipFile(start: 0, duration: 12, file: f.path)])
     }
     let modelName = "fake-whisper"
     let ocrModel: String? = "fake-ocr"

@@ -34,8 +34,8 @@ public struct FFmpegMedia: MediaPort {
 
     /// Streams decoded audio through the chunker (cuts at quiet points, ≤ clipSeconds) and writes each clip
     /// as raw Float32 into `folder`: memory stays bounded by one clip whatever the file's length.
-    public func extractAudio(_ url: URL, clipSeconds: Double, into folder: URL) async throws -> [AudioClipFile]? {
-        guard let stream = try AudioStream.open(url: url, sampleRate: 16_000, chunkDuration: 1.0) else { return nil }
+    public func extractAudio(_ url: URL, clipSeconds: Double, into folder: URL) async throws -> AudioSet {
+        guard let stream = try AudioStream.open(url: url, sampleRate: 16_000, chunkDuration: 1.0) else { return AudioSet(clips: nil) }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var state = AudioChunker.State(chunker: AudioChunker(maxClipDuration: clipSeconds, sampleRate: 16_000))
         var out: [AudioClipFile] = []
@@ -45,11 +45,14 @@ public struct FFmpegMedia: MediaPort {
             try data.write(to: file)
             out.append(AudioClipFile(start: clip.startTime, duration: clip.duration, file: file.path))
         }
+        var damaged = 0
         for try await chunk in stream {
+            damaged = chunk.damagedPackets
             for clip in state.push(chunk) { try save(clip) }
         }
         if let last = state.finish() { try save(last) }
-        return out
+        let warning = "audio: \(damaged) damaged packet\(damaged == 1 ? " was" : "s were") skipped; the file is partly corrupt (a moment of sound may be missing there)"
+        return AudioSet(clips: out, warnings: damaged > 0 ? [warning] : nil)
     }
 
     public func sampleFrames(_ url: URL, settings: PipelineSpec.Frames, probe: RecapOutput.Probe, into folder: URL) async throws -> FrameSet {
