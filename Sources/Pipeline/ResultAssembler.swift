@@ -35,11 +35,20 @@ struct ResultAssembler {
             provenance["results.cover_frame_time"] = "measured"
         }
         if props["chapters"] != nil {
-            let modelChapters = (r["chapters"]?.arrayValue ?? []).filter { !($0["title"]?.stringValue ?? "").isEmpty }
             let limit = (props["chapters"]?["maxItems"]?.doubleValue).map(Int.init) ?? 12
-            r["chapters"] = .array(chapters(model: modelChapters, duration: duration, limit: limit))
-            // Model titles keep "model"; times are always snapped to measured anchors.
-            provenance["results.chapters"] = modelChapters.isEmpty ? "derived" : "model"
+            let maxTitle = min(TitleCheck.maxLength, (props["chapters"]?["items"]?["properties"]?["title"]?["maxLength"]?.doubleValue).map(Int.init) ?? 80)
+            if let slides = SlideChapters(evidence) {
+                // A talk with slides: its chapters are its slides (the model was not asked for them).
+                r["chapters"] = .array(slides.chapters(limit: limit, maxTitle: maxTitle).map {
+                    .object(["start": .number(round3($0.start)), "title": .string($0.title)])
+                })
+                provenance["results.chapters"] = "on-screen text"
+            } else {
+                let modelChapters = (r["chapters"]?.arrayValue ?? []).filter { !($0["title"]?.stringValue ?? "").isEmpty }
+                r["chapters"] = .array(chapters(model: modelChapters, duration: duration, limit: limit))
+                // Model titles keep "model"; times are always snapped to measured anchors.
+                provenance["results.chapters"] = modelChapters.isEmpty ? "derived" : "model"
+            }
         }
         if props["key_points"] != nil {
             var points = (r["key_points"]?.arrayValue ?? []).compactMap(\.stringValue).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
@@ -126,8 +135,9 @@ struct ResultAssembler {
         if out.isEmpty {
             // More scenes than chapters allowed: neighbouring scenes are grouped into `limit` even runs, each
             // titled by its on-screen heading or the first words said in it.
+            // At most one chapter per 10 s (YouTube's shortest chapter): a one-minute clip is not a chapter per shot.
             let scenes = evidence.scenes
-            let groups = max(1, min(limit, scenes.count))
+            let groups = max(1, min(limit, scenes.count, Int(duration / 10)))
             for g in 0..<groups where !scenes.isEmpty {
                 let a = g * scenes.count / groups, b = (g + 1) * scenes.count / groups
                 let start = scenes[a].start, end = scenes[b - 1].end

@@ -19,7 +19,10 @@ struct ScreenNames {
         for word in spoken where word.count >= 5 && done.insert(word.lowercased()).inserted && !shown.contains(word.lowercased()) {
             let w = word.lowercased()
             let best = shown.map { ($0, Self.distance(w, $0)) }.min { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
-            if let (term, d) = best, Double(d) <= 0.3 * Double(max(w.count, term.count)), abs(w.count - term.count) <= 3 {
+            // Not another form of the same word ("partners"/"partnership", "spread"/"spreads"): the speaker said
+            // what they meant, and a swap would put the slide's wording into their sentence.
+            if let (term, d) = best, Double(d) <= 0.3 * Double(max(w.count, term.count)), abs(w.count - term.count) <= 3,
+               !Self.sameStem(w, term) {
                 // Written as the transcript capitalises the word (a name mid-sentence keeps its capital).
                 let shownWord = word.first?.isUppercase == true ? term.prefix(1).uppercased() + term.dropFirst() : term
                 swaps.append(Swap(heard: word, shown: shownWord))
@@ -45,6 +48,12 @@ struct ScreenNames {
 
     var provenance: String? {
         swaps.isEmpty ? nil : swaps.map { "\"\($0.heard)\" heard, \"\($0.shown)\" shown" }.joined(separator: "; ")
+    }
+
+    /// One word starts with the other, give or take a final letter ("scribe"/"scribes", "partners"/"partnership").
+    static func sameStem(_ a: String, _ b: String) -> Bool {
+        let common = zip(a, b).prefix { $0 == $1 }.count
+        return common >= min(a.count, b.count) - 1
     }
 
     static func tokens(_ text: String) -> [String] {

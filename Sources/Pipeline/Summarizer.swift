@@ -58,6 +58,13 @@ public struct Summarizer: Sendable {
         return .object(s)
     }
 
+    static func removing(_ key: String, from schema: JSONValue) -> JSONValue {
+        guard case .object(var s) = schema else { return schema }
+        if case .object(var props) = s["properties"] ?? .null { props[key] = nil; s["properties"] = .object(props) }
+        if case .array(let req) = s["required"] ?? .null { s["required"] = .array(req.filter { $0.stringValue != key }) }
+        return .object(s)
+    }
+
     static let defaultMap = PipelineSpec.Prompt(
         system: "You summarize one part of a longer video from its evidence. Use only facts in the evidence.",
         template: "Evidence for one part of the video ({metadata}).\nTranscript:\n{transcript}\nOn-screen text (OCR):\n{ocr}\nFrame facts:\n{frame_facts}\nSummarize this part in two sentences and list its key points.",
@@ -83,6 +90,8 @@ public struct Summarizer: Sendable {
             model = MeasuredSummary(evidence: evidence).fill(spec.resultSchema)
             for k in spec.resultSchema["properties"]?.objectValue?.keys ?? [:].keys { provenance["results.\(k)"] = "measured" }
         } else {
+            // A talk with slides is chaptered by its slides (SlideChapters): the model is not asked for chapters.
+            let modelSchema = SlideChapters(evidence) == nil ? modelSchema : Self.removing("chapters", from: modelSchema)
             let budget = engine.description.contextTokens - answerTokens(spec.reducePrompt, schema: modelSchema) - 48
             // The whole transcript is in this request: its central sentences again would only cost tokens.
             let allInputs = evidence.inputs(extract: []).merging(["fields": fieldList(modelSchema)]) { $1 }

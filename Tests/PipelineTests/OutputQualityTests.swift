@@ -87,8 +87,61 @@ import Testing
         let e = Evidence(fileName: "trip.mp4", probe: probe(duration: 140), segments: [], scenes: scenes)
         let o = try await Summarizer(spec: spec, engine: FakeEngine { _ in [:] }).run(e, counter: EngineCallCounter())
         let chapters = o.results["chapters"]?.arrayValue ?? []
-        #expect(chapters.count == 6)
+        #expect(chapters.count == 12)
         #expect(!o.warnings.contains { $0.contains("needed repair") })
+        // A one-minute clip of many shots is not a chapter per shot: at most one per 10 s.
+        let quick = Evidence(fileName: "clip.mp4", probe: probe(duration: 60), segments: [],
+                             scenes: (0..<14).map { scene($0, Double($0) * 60 / 14, Double($0 + 1) * 60 / 14) })
+        let q = try await Summarizer(spec: spec, engine: FakeEngine { _ in [:] }).run(quick, counter: EngineCallCounter())
+        #expect(q.results["chapters"]?.arrayValue?.count == 6)
+    }
+
+    /// The printing-press lecture's slides, as OCR read them (eval/make-set.sh), 42 s apart.
+    static let lectureSlides = [
+        "THE PRINTING PRESS\nFROM GUTENBERG TO STEAM\nDANIEL OKAFOR", "BOOKS BEFORE PRINTING\nSCRIBES AND MONASTERIES",
+        "MOVABLE TYPE IN ASIA\nBI SHENG, CHINA, ABOUT 1040\nJIKJI, KOREA, 1377", "JOHANNES GUTENBERG\nMAINZ, GERMANY\nAROUND 1440",
+        "THE INVENTION\nTYPE METAL: LEAD, TIN, ANTIMONY\nOIL-BASED INK", "INSIDE A PRINT SHOP\nCOMPOSITORS AND PRESSMEN",
+        "THE GUTENBERG BIBLE\nFINISHED ABOUT 1455\nABOUT 180 COPIES", "A BROKEN PARTNERSHIP\nJOHANN FUST\nPETER SCHOEFFER",
+    ]
+
+    @Test func aTalkWithSlidesIsChapteredByItsSlides() async throws {
+        let spec = try loadBuiltin("summarize")
+        var scenes = Self.lectureSlides.enumerated().map { scene($0.offset, Double($0.offset) * 42, Double($0.offset + 1) * 42, ocr: $0.element) }
+        scenes.insert(scene(99, 20, 30), at: 1)  // a shot without text belongs to the slide before it
+        let said = [RecapOutput.Segment(start: 0, end: 5, text: "Welcome to this lecture on the history of the printing press.")]
+        let e = Evidence(fileName: "printing-press.mp4", probe: probe(duration: 336), segments: said, scenes: scenes)
+        let engine = FakeEngine(context: 8192) { _ in ["title": "The Printing Press", "one_line": "A lecture on the printing press.",
+                                        "paragraph": "A lecture on the history of the printing press.", "key_points": [], "tags": []] }
+        let o = try await Summarizer(spec: spec, engine: engine).run(e, counter: EngineCallCounter())
+        let chapters = (o.results["chapters"]?.arrayValue ?? []).map { ($0["start"]?.doubleValue ?? -1, $0["title"]?.stringValue ?? "") }
+        #expect(chapters.count == 8)
+        #expect(chapters.map(\.0) == (0..<8).map { Double($0) * 42 })
+        #expect(chapters[2].1 == "Movable Type in Asia: Bi Sheng, China, About 1040; Jikji, Korea, 1377")
+        #expect(chapters[4].1 == "The Invention: Type Metal: Lead, Tin, Antimony; Oil-based Ink")
+        #expect(chapters.allSatisfy { $0.1.count <= 80 })
+        #expect(o.provenance["results.chapters"] == "on-screen text")
+        #expect(JSONSchemaValidator(schema: spec.resultSchema).violations(of: o.results).map(\.description) == [])
+        // The model was not asked for chapters it would only get wrong.
+        #expect(engine.calls.allSatisfy { !(String(describing: $0.schema).contains("chapters")) })
+        // More slides than chapters allowed: neighbours share a chapter, titled by their headings.
+        let few = SlideChapters(e)?.chapters(limit: 4) ?? []
+        #expect(few.map(\.title).first == "The Printing Press; Books Before Printing")
+    }
+
+    @Test func changingCaptionsAreNotSlides() {
+        // Burned-in subtitles: a new line every 3 s is not a table of contents.
+        let subs = (0..<20).map { scene($0, Double($0) * 3, Double($0 + 1) * 3, ocr: "AND THEN WE WALKED \($0)\nTO THE HARBOUR") }
+        #expect(SlideChapters(Evidence(fileName: "v.mp4", probe: probe(duration: 60), segments: [], scenes: subs)) == nil)
+        // Two slides are a title and an end card, not chapters.
+        let two = [scene(0, 0, 30, ocr: "HARBOUR WALK\nA FILM"), scene(1, 30, 60, ocr: "THE END\nTHANKS FOR WATCHING")]
+        #expect(SlideChapters(Evidence(fileName: "v.mp4", probe: probe(duration: 60), segments: [], scenes: two)) == nil)
+    }
+
+    @Test func anotherFormOfASpokenWordIsNotAMishearing() {
+        let e = Evidence(fileName: "l.mp4", probe: probe(duration: 30),
+                         segments: [.init(start: 0, end: 9, text: "The business partners went to court, and printing spread quickly.")],
+                         scenes: [scene(0, 0, 30, ocr: "A BROKEN PARTNERSHIP\nPRINTING SPREADS")])
+        #expect(ScreenNames(e).swaps.isEmpty)
     }
 
     @Test func misheardNamesAreSpelledAsTheSlideShows() {
