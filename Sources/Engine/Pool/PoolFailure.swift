@@ -30,6 +30,6 @@ public struct EnginePoolError: Error, Sendable, Equatable, CustomStringConvertib
     /// A server serves other models than the pool's: its answers would be filed under the wrong model.
     static func modelMismatch(endpoint: String, serves: [String], expected: String, from: String) -> EnginePoolError {
         let list = serves.isEmpty ? "no models" : serves.prefix(5).joined(separator: ", ")
-        return EnginePoolError(description: "the engine servers do not serve the same model: \(endpoint) serves \(list), not \(expected) (served by \(from)). Give servers that serve the same model, or name it with --model.")
+        return EnginePoolError(description: "the engine servers do not serve the same model: \(endpoint) serves \(list), not \(expected) (\(from == "--model" ? "named by --model" : "served by \(from)")). Give servers that serve the same model, or name it with --model.")
     }
 }

@@ -51,6 +51,14 @@ public enum EngineCheck {
             } else {
                 add(checks)
             }
+            if let servers {
+                // An input is verified when every server answered it.
+                let inputs = servers.flatMap { $0.checks.map(\.input) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+                let verified = inputs.filter { input in servers.allSatisfy { $0.checks.contains { $0.input == input && $0.passed } } }
+                let answering = servers.filter { s in !s.checks.isEmpty && s.checks.allSatisfy(\.passed) }.count
+                lines.append("verified on every server: \(verified.isEmpty ? "nothing" : verified.joined(separator: ", ")) (\(answering) of \(servers.count) servers passed every check)")
+                return lines.joined(separator: "\n")
+            }
             let verified = checks.filter(\.passed).map(\.input)
             lines.append("verified: \(verified.isEmpty ? "nothing" : verified.joined(separator: ", "))")
             return lines.joined(separator: "\n")

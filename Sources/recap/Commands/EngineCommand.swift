@@ -118,8 +118,9 @@ struct EngineCheckCommand: AsyncParsableCommand {
         abstract: "Send a tiny real request with each input the engine claims; print what works and how fast.",
         discussion: """
             Sends text, then a JPEG (a rendered title card), then one second of audio, each with a JSON schema, \
-            and reports which capabilities answered with schema-valid JSON and the latency of each. Exit code 0 \
-            when every claimed input works, 3 when the engine cannot be reached, 1 otherwise.
+            and reports which capabilities answered with schema-valid JSON and the latency of each. A pool of servers \
+            (several --base-url) is checked server by server. Exit code 0 when every claimed input works (on every \
+            server), 3 when the engine cannot be reached (no server can), 1 otherwise.
             """
     )
 
@@ -131,7 +132,7 @@ struct EngineCheckCommand: AsyncParsableCommand {
         let made: any Engine
         do { made = try await engine.settings.makeEngine() } catch {
             printError(error)
-            throw ExitCode(3)
+            throw ExitCode(error is EnginePoolError ? 1 : 3)  // servers serving different models: configuration
         }
         let report = await EngineCheck.run(made)
         await made.shutdown()
