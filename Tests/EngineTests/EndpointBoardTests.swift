@@ -56,6 +56,19 @@ import Testing
         #expect(board.take(excluding: [], now: start + .seconds(5))?.probe == true)
     }
 
+    @Test func aRequestWithNoServerLeftWaitsWhileAnotherProbes() {
+        var board = EndpointBoard(count: 2, policy: policy)
+        board.startDown(0, now: start)
+        board.startDown(1, now: start)
+        let probe = board.take(excluding: [], now: start + .seconds(5))!
+        #expect(board.take(excluding: [], now: start + .seconds(5))?.index == 1 - probe.index)
+        #expect(board.take(excluding: [], now: start + .seconds(5)) == nil)
+        #expect(board.probeInFlight(excluding: []))
+        #expect(!board.probeInFlight(excluding: [0, 1]))
+        board.finish(probe, .failed, now: start + .seconds(5))
+        #expect(board.probeInFlight(excluding: []))  // the other probe is still out
+    }
+
     @Test func urlListsFromFlagsAndFiles() {
         let file = """
             # the GPU boxes

@@ -93,6 +93,19 @@ import Testing
         #expect(report.ejections == 1)
     }
 
+    @Test func cancellingARequestCancelsItsExchangeAndBlamesNoServer() async throws {
+        let slow = try PoolStandIn(delay: 30), other = try PoolStandIn()
+        let engine = try await pool([slow, other])
+        let call = Task { try await engine.generate(request("cancelled")) }
+        while try await slow.requestCount() == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        call.cancel()
+        let result = try await Fixtures.within(20) { await call.result }
+        #expect(throws: CancellationError.self) { try result.get() }
+        #expect(try await other.requestCount() == 0)  // not sent elsewhere
+        let report = engine.endpointReports()[0]
+        #expect(report.failures == 0 && report.ejections == 0 && report.state == "healthy")
+    }
+
     @Test func noServerLeftIsEngineUnavailable() async throws {
         let a = try PoolStandIn(), b = try PoolStandIn()
         let engine = try await pool([a, b])

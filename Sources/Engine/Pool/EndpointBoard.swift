@@ -82,6 +82,12 @@ struct EndpointBoard {
         return Ticket(index: i, epoch: endpoints[i].epoch, probe: probe, verify: endpoints[i].unverified)
     }
 
+    /// A server this request has not tried is being probed: its answer may bring it back, so a request with no
+    /// server left waits for that answer rather than giving up.
+    func probeInFlight(excluding tried: Set<Int>) -> Bool {
+        endpoints.indices.contains { !tried.contains($0) && endpoints[$0].state == .probing }
+    }
+
     /// Hands a ticket back with what the server did.
     mutating func finish(_ ticket: Ticket, _ outcome: Outcome, now: ContinuousClock.Instant) {
         let i = ticket.index

@@ -43,7 +43,12 @@ public final class EnginePool: Engine {
         var lastFault: EngineError?
         while true {
             try Task.checkCancellation()
-            guard let ticket = board.mutex.withLock({ $0.take(excluding: tried, now: .now) }) else {
+            let (taken, waitForProbe) = board.mutex.withLock { ($0.take(excluding: tried, now: .now), $0.probeInFlight(excluding: tried)) }
+            guard let ticket = taken else {
+                if waitForProbe {
+                    try await Task.sleep(for: Self.probeWait)
+                    continue
+                }
                 throw noServerLeft(lastFault)
             }
             // This request never goes back to a server it was sent to, even one that came back meanwhile.
@@ -64,6 +69,11 @@ public final class EnginePool: Engine {
                 finish(ticket, .answered)
                 return response
             } catch let e as EngineError where e.isServerFault {
+                if Task.isCancelled {
+                    // Our own cancellation cut the exchange: the server did nothing wrong.
+                    finish(ticket, .abandoned)
+                    throw CancellationError()
+                }
                 finish(ticket, .failed)
                 lastFault = e
             } catch let e as EngineError {
@@ -75,6 +85,9 @@ public final class EnginePool: Engine {
             }
         }
     }
+
+    /// How often a request with no server left looks again while another request probes a server.
+    static let probeWait: Duration = .milliseconds(100)
 
     public func shutdown() async {
         for m in members { await m.shutdown() }
