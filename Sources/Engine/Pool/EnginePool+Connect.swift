@@ -47,7 +47,8 @@ extension EnginePool {
         }
         for (i, result) in lists.enumerated() {
             if case .success(let names?) = result, !names.contains(model) {
-                throw EnginePoolError.modelMismatch(endpoint: configs[i].baseURL, serves: names, expected: model, from: source)
+                throw EnginePoolError.modelMismatch(endpoint: configs[i].baseURL, serves: names, expected: model, from: source,
+                                                    key: configs[i].apiKey)
             }
         }
         let members = configs.map { c -> OpenAIEngine in

@@ -28,8 +28,9 @@ public struct EnginePoolError: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String
 
     /// A server serves other models than the pool's: its answers would be filed under the wrong model.
-    static func modelMismatch(endpoint: String, serves: [String], expected: String, from: String) -> EnginePoolError {
-        let list = serves.isEmpty ? "no models" : serves.prefix(5).joined(separator: ", ")
+    /// The names are the server's words, so they pass through redaction like any other server text.
+    static func modelMismatch(endpoint: String, serves: [String], expected: String, from: String, key: String?) -> EnginePoolError {
+        let list = Redaction.redact(serves.isEmpty ? "no models" : serves.prefix(5).joined(separator: ", "), key: key)
         return EnginePoolError(description: "the engine servers do not serve the same model: \(endpoint) serves \(list), not \(expected) (\(from == "--model" ? "named by --model" : "served by \(from)")). Give servers that serve the same model, or name it with --model.")
     }
 }

@@ -14,6 +14,7 @@ struct EngineCommand: AsyncParsableCommand {
 
               recap engine check
               recap engine check --engine openai --preset vllm --base-url http://gpu-box:8000/v1
+              recap engine check --engine openai --base-urls-file servers.txt   (a pool: each server checked)
               RECAP_API_KEY=… recap engine check --engine openai --preset ollama --model gemma3n:e4b
             """,
         subcommands: [EngineCheckCommand.self, EngineServeCommand.self, EngineBenchCommand.self],

@@ -29,6 +29,7 @@ struct RunCommand: AsyncParsableCommand {
               recap run ~/Videos --out ~/recaps
               recap run lectures --pipeline archive-index --out /srv/index --json
               recap run clips --pipeline social --engine openai --base-url http://gpu:8000/v1
+              recap run clips --engine openai --base-url http://gpu1:8000/v1 --base-url http://gpu2:8000/v1
             """
     )
 

@@ -60,6 +60,27 @@ import Testing
         #expect(single.summary?["engine_servers"] == nil)
     }
 
+    @Test func serverErrorsMoveTheWorkToAnotherServerAndTheKeyNeverLeaks() async throws {
+        let key = "sk-recap-pool-test-5b81d0"
+        let root = try tempDir("recap-pool-500")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let input = root.appendingPathComponent("in"), out = root.appendingPathComponent("out")
+        try RecapProcess.inputs(["narrated.mp4"], into: input)
+        // The first server fails every request with HTTP 500 and echoes the request headers, key included.
+        let failing = try StandInServer(mode: "fail-echo-headers", folder: root), fine = try StandInServer(folder: root)
+        defer { failing.stop(); fine.stop() }
+        let run = try await RecapProcess.run(args(input, out, [failing.baseURL, fine.baseURL]) + ["--retries", "0"],
+                                             env: ["RECAP_API_KEY": key])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.summary?["succeeded"]?.doubleValue == 1)
+        let servers = run.summary?["engine_servers"]?.arrayValue ?? []
+        #expect((servers.first?["ejections"]?.doubleValue ?? 0) >= 1)
+        #expect(!run.stdout.contains(key) && !run.stderr.contains(key))
+        for case let u as URL in FileManager.default.enumerator(at: out, includingPropertiesForKeys: nil) ?? .init() {
+            if let d = try? Data(contentsOf: u) { #expect(d.range(of: Data(key.utf8)) == nil, "the key reached \(u.lastPathComponent)") }
+        }
+    }
+
     @Test func noServerLeftStopsTheRunAsEngineUnavailable() async throws {
         let root = try tempDir("recap-pool-none")
         defer { try? FileManager.default.removeItem(at: root) }
