@@ -20,6 +20,8 @@ public struct EngineSettings: Sendable, Codable, Hashable {
         get { baseURLs.first }
         set { baseURLs = newValue.map { [$0] } ?? [] }
     }
+    /// How long a failed server of a pool is left alone.
+    public var poolPolicy = PoolPolicy()
     public var model: String?
     public var connectTimeoutSeconds: Double
     public var requestTimeoutSeconds: Double
@@ -96,9 +98,6 @@ public struct EngineSettings: Sendable, Codable, Hashable {
     public var openAIConfigurations: [OpenAIConfiguration] {
         baseURLs.isEmpty ? [openAIConfiguration] : baseURLs.map { configuration(baseURL: $0) }
     }
-
-    /// How long a failed server of a pool is left alone.
-    public var poolPolicy = PoolPolicy()
 
     private func configuration(baseURL: String?) -> OpenAIConfiguration {
         OpenAIConfiguration(
