@@ -83,7 +83,9 @@ struct EngineOptions: ParsableArguments {
 
     func validate() throws {
         if let baseURLsFile {
-            let listed = EndpointList.parse([], fileText: try EndpointList.read(file: baseURLsFile))
+            let text: String
+            do { text = try EndpointList.read(file: baseURLsFile) } catch { throw ValidationError("\(error)") }
+            let listed = EndpointList.parse([], fileText: text)
             if listed.isEmpty { throw ValidationError("\(baseURLsFile) lists no server (one API root per line, # starts a comment)") }
         }
         if quality == nil, let v = ProcessInfo.processInfo.environment["RECAP_QUALITY"], !v.isEmpty, Quality(rawValue: v) == nil {
