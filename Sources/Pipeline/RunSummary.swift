@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// What one `recap run` did, printed as one line (or as JSON with `--json`).
@@ -42,6 +43,8 @@ public struct RunSummary: Codable, Sendable {
     /// words until a later run embeds them).
     public var searchVectors = 0
     public var searchVectorsProblem: String?
+    /// A pool of engine servers: each server's requests, failures and ejections (nil for one server).
+    public var engineServers: [EndpointReport]?
 
     enum CodingKeys: String, CodingKey {
         case pipeline, out, store, discovered, processed, succeeded, unchanged
@@ -49,6 +52,7 @@ public struct RunSummary: Codable, Sendable {
         case engineCalls = "engine_calls", mediaSeconds = "media_seconds", wallSeconds = "wall_seconds"
         case stageSeconds = "stage_seconds", outputs, interrupted, engineUnavailable = "engine_unavailable"
         case exitCode = "exit_code", searchVectors = "search_vectors", searchVectorsProblem = "search_vectors_problem"
+        case engineServers = "engine_servers"
     }
 
     /// 0 all succeeded; 2 some media failed or are degraded; 3 engine unavailable; 130 interrupted.

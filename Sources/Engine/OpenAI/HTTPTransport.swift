@@ -82,7 +82,8 @@ struct HTTPTransport: Sendable {
             } catch let e as EngineError {
                 failure = e
             }
-            guard failure.isTransient, attempt < maxRetries else { throw failure }
+            guard failure.isTransient, attempt < maxRetries,
+                  configuration.retriesConnectionFailures || !failure.isConnectionFailure else { throw failure }
             let backoff = min(configuration.initialBackoff * (1 << min(attempt, 16)), configuration.maxBackoff)
             // Retry-After is honoured up to a minute; beyond that the server is not coming back soon.
             try await Task.sleep(for: min(retryAfter ?? backoff, .seconds(60)))

@@ -74,6 +74,9 @@ public struct OpenAIConfiguration: Sendable {
     public var maxBackoff: Duration
     /// Name used in "is … running at …?" errors; defaults to the preset's.
     public var serverName: String
+    /// Retry unreachable and lost connections on this server. Off in a pool: another server takes the request
+    /// at once, and it is never sent again to a server that just dropped it.
+    public var retriesConnectionFailures = true
 
     public init(
         baseURL: String? = nil, model: String = "", preset: ServerPreset = .vllm,

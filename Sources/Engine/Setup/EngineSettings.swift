@@ -13,7 +13,15 @@ public struct EngineSettings: Sendable, Codable, Hashable {
     public var backend: Backend
     // openai
     public var preset: ServerPreset
-    public var baseURL: String?
+    /// The servers' API roots; empty: the preset's usual address. Two or more make a pool (`EnginePool`).
+    public var baseURLs: [String]
+    /// The first server (the only one without a pool).
+    public var baseURL: String? {
+        get { baseURLs.first }
+        set { baseURLs = newValue.map { [$0] } ?? [] }
+    }
+    /// How long a failed server of a pool is left alone.
+    public var poolPolicy = PoolPolicy()
     public var model: String?
     public var connectTimeoutSeconds: Double
     public var requestTimeoutSeconds: Double
@@ -43,7 +51,8 @@ public struct EngineSettings: Sendable, Codable, Hashable {
     /// Stop child processes and exit on SIGINT/SIGTERM (the default for one-shot commands).
     public var handleSignals: Bool
 
-    public init(backend: Backend = .local, preset: ServerPreset = .vllm, baseURL: String? = nil, model: String? = nil,
+    public init(backend: Backend = .local, preset: ServerPreset = .vllm, baseURL: String? = nil, baseURLs: [String] = [],
+                model: String? = nil,
                 connectTimeoutSeconds: Double = 5, requestTimeoutSeconds: Double = 600, retries: Int = 3,
                 llmModel: String? = nil, mmproj: String? = nil, speechModel: String? = nil, ocr: Bool = true,
                 threads: Int = 2, images: Bool? = nil, audio: Bool? = nil, jsonSchema: Bool? = nil,
@@ -51,7 +60,7 @@ public struct EngineSettings: Sendable, Codable, Hashable {
                 handleSignals: Bool = true) {
         self.backend = backend
         self.preset = preset
-        self.baseURL = baseURL
+        self.baseURLs = (baseURL.map { [$0] } ?? []) + baseURLs
         self.model = model
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.requestTimeoutSeconds = requestTimeoutSeconds
@@ -83,7 +92,14 @@ public struct EngineSettings: Sendable, Codable, Hashable {
         return c
     }
 
-    public var openAIConfiguration: OpenAIConfiguration {
+    public var openAIConfiguration: OpenAIConfiguration { configuration(baseURL: baseURL) }
+
+    /// One configuration per server, in the order given (one, at the preset's address, when none was given).
+    public var openAIConfigurations: [OpenAIConfiguration] {
+        baseURLs.isEmpty ? [openAIConfiguration] : baseURLs.map { configuration(baseURL: $0) }
+    }
+
+    private func configuration(baseURL: String?) -> OpenAIConfiguration {
         OpenAIConfiguration(
             baseURL: baseURL, model: model ?? "", preset: preset,
             capabilities: capabilities(base: preset.capabilities),
@@ -97,7 +113,9 @@ public struct EngineSettings: Sendable, Codable, Hashable {
     public func makeEngine(models: LocalModels? = nil) async throws -> any Engine {
         switch backend {
         case .openai:
-            return try await OpenAIEngine.connect(configuration: openAIConfiguration)
+            let configurations = openAIConfigurations
+            if configurations.count == 1 { return try await OpenAIEngine.connect(configuration: configurations[0]) }
+            return try await EnginePool.connect(configurations: configurations, policy: poolPolicy)
         case .local:
             return try LocalEngine(options: localOptions(models: models))
         }

@@ -14,6 +14,7 @@ struct EngineCommand: AsyncParsableCommand {
 
               recap engine check
               recap engine check --engine openai --preset vllm --base-url http://gpu-box:8000/v1
+              recap engine check --engine openai --base-urls-file servers.txt   (a pool: each server checked)
               RECAP_API_KEY=… recap engine check --engine openai --preset ollama --model gemma3n:e4b
             """,
         subcommands: [EngineCheckCommand.self, EngineServeCommand.self, EngineBenchCommand.self],
@@ -29,8 +30,16 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "openai: which server, for its capabilities with Gemma 3n: vllm, llama-server, ollama, generic.")
     var preset: ServerPreset = .vllm
 
-    @Option(help: "openai: the API root, e.g. http://127.0.0.1:8000/v1 (default: the preset's usual address).")
-    var baseURL: String?
+    @Option(name: .customLong("base-url"), help: ArgumentHelp(
+        "openai: the API root, e.g. http://127.0.0.1:8000/v1 (default: the preset's usual address). Repeat it, or separate with commas, for a pool of servers.",
+        discussion: "A pool's servers must serve the same model. Each request goes to the least busy server; one that fails is left alone for a while (5 s, doubling up to 5 min) and its requests go to the others. The run stops only when no server is left.",
+        valueName: "url"))
+    var baseURL: [String] = []
+
+    @Option(name: .customLong("base-urls-file"), help: ArgumentHelp(
+        "openai: a file listing a pool's servers, one API root per line (# starts a comment); adds to --base-url.",
+        valueName: "file"))
+    var baseURLsFile: String?
 
     @Option(help: "openai: the model name the server knows (default: the first it lists). The API key is read from RECAP_API_KEY or OPENAI_API_KEY.")
     var model: String?
@@ -73,6 +82,12 @@ struct EngineOptions: ParsableArguments {
     var retries: Int = 3
 
     func validate() throws {
+        if let baseURLsFile {
+            let text: String
+            do { text = try EndpointList.read(file: baseURLsFile) } catch { throw ValidationError("\(error)") }
+            let listed = EndpointList.parse([], fileText: text)
+            if listed.isEmpty { throw ValidationError("\(baseURLsFile) lists no server (one API root per line, # starts a comment)") }
+        }
         if quality == nil, let v = ProcessInfo.processInfo.environment["RECAP_QUALITY"], !v.isEmpty, Quality(rawValue: v) == nil {
             throw ValidationError("RECAP_QUALITY=\(v) is not a quality; use fast, balanced or best")
         }
@@ -80,13 +95,18 @@ struct EngineOptions: ParsableArguments {
 
     var settings: EngineSettings {
         var s = EngineSettings(
-            backend: backend, preset: preset, baseURL: baseURL, model: model,
+            backend: backend, preset: preset, baseURLs: baseURLs, model: model,
             connectTimeoutSeconds: connectTimeout, requestTimeoutSeconds: timeout, retries: retries,
             llmModel: llmModel, mmproj: mmproj, speechModel: speechModel, ocr: ocr, images: images, audio: audio,
             jsonSchema: jsonSchema, contextTokens: context, maxImagesPerRequest: maxImages,
             maxAudioSecondsPerClip: maxAudioSeconds)
         s.quality = quality ?? ProcessInfo.processInfo.environment["RECAP_QUALITY"].flatMap(Quality.init(rawValue:)) ?? .default
         return s
+    }
+
+    /// Every server named by --base-url and --base-urls-file (validate() has checked the file reads).
+    var baseURLs: [String] {
+        EndpointList.parse(baseURL, fileText: baseURLsFile.flatMap { try? EndpointList.read(file: $0) })
     }
 }
 
@@ -101,8 +121,9 @@ struct EngineCheckCommand: AsyncParsableCommand {
         abstract: "Send a tiny real request with each input the engine claims; print what works and how fast.",
         discussion: """
             Sends text, then a JPEG (a rendered title card), then one second of audio, each with a JSON schema, \
-            and reports which capabilities answered with schema-valid JSON and the latency of each. Exit code 0 \
-            when every claimed input works, 3 when the engine cannot be reached, 1 otherwise.
+            and reports which capabilities answered with schema-valid JSON and the latency of each. A pool of servers \
+            (several --base-url) is checked server by server. Exit code 0 when every claimed input works (on every \
+            server), 3 when the engine cannot be reached (no server can), 1 otherwise.
             """
     )
 
@@ -114,7 +135,7 @@ struct EngineCheckCommand: AsyncParsableCommand {
         let made: any Engine
         do { made = try await engine.settings.makeEngine() } catch {
             printError(error)
-            throw ExitCode(3)
+            throw ExitCode(error is EnginePoolError ? 1 : 3)  // servers serving different models: configuration
         }
         let report = await EngineCheck.run(made)
         await made.shutdown()

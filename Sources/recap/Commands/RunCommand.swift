@@ -30,6 +30,7 @@ struct RunCommand: AsyncParsableCommand {
               recap run ~/Videos --out ~/recaps
               recap run lectures --pipeline archive-index --out /srv/index --json
               recap run clips --pipeline social --engine openai --base-url http://gpu:8000/v1
+              recap run clips --engine openai --base-url http://gpu1:8000/v1 --base-url http://gpu2:8000/v1
             """
     )
 
@@ -122,6 +123,7 @@ struct RunCommand: AsyncParsableCommand {
         do { models = try settings.localModels(defaultSpeech: spec.audio.model) } catch { fail(1, "\(error)") }
         let theEngine: any Engine
         do { theEngine = try await settings.makeEngine(models: models) } catch {
+            if error is EnginePoolError { fail(1, "\(error)") }
             if case EngineError.httpStatus(let url, let status, _)? = error as? EngineError, status == 401 || status == 403 {
                 fail(1, "the API key was refused by \(url) (HTTP \(status)); set RECAP_API_KEY (or OPENAI_API_KEY) to a key the server accepts")
             }
@@ -147,6 +149,7 @@ struct RunCommand: AsyncParsableCommand {
         let embedding = self.embedding, indexVectors = !noVectors && !spec.index.isEmpty
         let work = Task {
             var summary = await runner.run(found)
+            summary.engineServers = (theEngine as? EnginePool)?.endpointReports()
             await theEngine.shutdown()
             if indexVectors, !summary.interrupted, !Task.isCancelled {
                 // After the jobs, not inside them: the language model is stopped first (two llama-servers on two
