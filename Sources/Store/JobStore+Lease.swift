@@ -10,7 +10,7 @@ extension JobStore {
     /// Jobs whose lease expired (their process died) come first, resuming at their checkpoints;
     /// such an expiry is recorded as a failed attempt, and a job out of attempts goes dead instead
     /// of being claimed again, so a file that crashes the worker cannot block the others.
-    /// Then queued jobs and failed jobs whose backoff has elapsed, oldest first.
+    /// Then queued jobs, and failed or degraded jobs whose backoff has elapsed, oldest first.
     ///
     /// - Parameters:
     ///   - owner: this process's name (``makeOwner(_:)``), shown in `recap jobs show`.
@@ -40,14 +40,14 @@ extension JobStore {
                 return try take(db, expired, owner: owner, ttl: ttl, now: now)
             }
             guard let ready = try Job.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM jobs INDEXED BY jobs_ready WHERE state IN ('queued','failed') AND notBefore <= ?\(filter) ORDER BY notBefore, id LIMIT 1"),
+                db.cachedStatement(sql: "SELECT * FROM jobs INDEXED BY jobs_ready WHERE state IN ('queued','failed','degraded') AND notBefore <= ?\(filter) ORDER BY notBefore, id LIMIT 1"),
                 arguments: [now] + filterArgs)
             else { return nil }
             return try take(db, ready, owner: owner, ttl: ttl, now: now)
         }
     }
 
-    /// Claims one specific job if it is ready (queued, failed past its backoff, or running with an
+    /// Claims one specific job if it is ready (queued, failed past its backoff, degraded, or running with an
     /// expired lease). Returns nil if it is running elsewhere, finished, dead, cancelled or backing off.
     public func claim(jobID: Int64, owner: String, leaseDuration: TimeInterval? = nil) throws -> ClaimedJob? {
         let ttl = leaseDuration ?? options.leaseDuration
@@ -59,6 +59,8 @@ extension JobStore {
             switch job.state {
             case .queued, .failed:
                 guard job.notBefore.timeIntervalSince1970 <= now else { return nil }
+            case .degraded:
+                break  // a new run asks for it by id: it does not wait out the workers' backoff
             case .running:
                 // A lease runs out after its time, or at once when its owner is a process of this host that is
                 // gone (killed, crashed, or stopped by a full disk before it could give the job back).
@@ -167,6 +169,29 @@ extension JobStore {
         }
     }
 
+    /// Marks the job degraded: its outputs are written, but the model part never got a usable answer. The lease
+    /// is released, attempts start over, the `redo` stages lose their checkpoints (the next attempt computes them
+    /// again, the others are kept), and a worker claims it again only after the first backoff; a new run asks for
+    /// it by id (``claim(jobID:owner:leaseDuration:)``) at once. The attempt itself did its job: 'succeeded'.
+    public func complete(_ lease: Lease, result: Data?, degraded reason: String, redo: [Stage]) throws {
+        try write { db in
+            let now = now()
+            try db.cachedStatement(sql: """
+                UPDATE jobs SET state = 'degraded', leaseOwner = NULL, leaseToken = NULL, leaseExpiresAt = NULL,
+                  updatedAt = ?, finishedAt = ?, result = ?, lastError = ?, attempts = 0, notBefore = ?
+                WHERE id = ? AND leaseToken = ? AND state = 'running'
+                """).execute(arguments: [
+                    now, now, result.map { String(decoding: $0, as: UTF8.self) }, reason,
+                    now + options.retryPolicy.delay(afterAttempt: 1), lease.jobID, lease.token,
+                ])
+            guard db.changesCount == 1 else { throw try lostError(db, lease) }
+            let delete = try db.cachedStatement(sql: "DELETE FROM stages WHERE jobId = ? AND stage = ?")
+            for stage in redo { try delete.execute(arguments: [lease.jobID, stage.rawValue]) }
+            try db.cachedStatement(sql: "UPDATE attempts SET endedAt = ?, outcome = 'succeeded' WHERE id = ?")
+                .execute(arguments: [now, lease.attemptID])
+        }
+    }
+
     /// Records the attempt's error and either schedules a retry (exponential backoff with jitter)
     /// or, when attempts are used up or `retryable` is false, moves the job to `dead`.
     /// Returns the job's new state.
@@ -253,11 +278,7 @@ extension JobStore {
         guard let job = try Job.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [lease.jobID]) else {
             return .jobNotFound(jobID: lease.jobID)
         }
-        switch job.state {
-        case .running: return .leaseLost(jobID: job.id, detail: "its lease expired and \(job.leaseOwner ?? "another process") took the job over")
-        case .cancelled: return .leaseLost(jobID: job.id, detail: "the job was cancelled")
-        default: return .leaseLost(jobID: job.id, detail: "the job is now \(job.state.rawValue)")
-        }
+        return .leaseLost(jobID: job.id, state: job.state, owner: job.leaseOwner)
     }
 
     func closeOpenAttempts(_ db: Database, jobID: Int64, now: Double, outcome: AttemptOutcome, stage: Stage?, message: String) throws {

@@ -45,8 +45,10 @@ public struct Stage: RawRepresentable, Hashable, Comparable, Codable, Sendable,
 ///        │                 │ lease expires             ──▶ reclaimable (counts as a failed attempt)
 ///        └── release ──────┘ cancel (any unfinished state) ──▶ cancelled
 ///    retry: failed / dead / cancelled ──▶ queued (attempts reset, checkpoints kept)
+///    complete(degraded:) ──▶ degraded: outputs written, but the model never gave a usable answer; the next
+///        run claims it again at once, a worker after its backoff (attempts reset, the redo stages' checkpoints gone)
 public enum JobState: String, Codable, Sendable, CaseIterable {
-    case queued, running, failed, dead, succeeded, cancelled
+    case queued, running, failed, dead, succeeded, cancelled, degraded
 
     /// No process will touch the job again unless a user retries it.
     public var isTerminal: Bool { self == .succeeded || self == .dead || self == .cancelled }

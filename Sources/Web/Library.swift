@@ -97,7 +97,7 @@ public final class Archive: @unchecked Sendable {
         switch job.state {
         case .succeeded: status = .done
         case .failed, .dead: status = .failed(reason: job.lastError ?? "no reason recorded")
-        case .queued, .running: status = .pending(job.state)
+        case .queued, .running, .degraded: status = .pending(job.state)
         case .cancelled: status = .cancelled
         }
         var available = Set<OutputKind>()
