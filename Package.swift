@@ -108,8 +108,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // A tiny worker used by the store's multi-process and kill tests.
-        .executableTarget(name: "StoreTestWorker", dependencies: ["Store"]),
+        // A tiny worker used by the store's multi-process and kill tests, and the store and queue benchmarks.
+        .executableTarget(name: "StoreTestWorker", dependencies: ["Store", "PostgresStore"]),
 
         // MARK: Tests
         .testTarget(name: "MediaTests", dependencies: ["Media"]),

@@ -45,14 +45,27 @@ public final class PostgresJobStore: JobQueue {
     /// Connects to `url` (`postgres://user:pass@host:port/db`) and brings its schema up to date. Two
     /// processes starting at once are safe: migrations run under a transaction-scoped advisory lock.
     public static func open(url: String, options: Options = Options()) async throws -> PostgresJobStore {
-        let store = PostgresJobStore(configuration: try PostgresURL(url), options: options)
+        let parsed = try PostgresURL(url)
+        let logger = Logger(label: "recap.postgres-store")
+        // Migrate on a connection of its own first: an unreachable server or a bad password fails here at
+        // once, rather than in the pool, which keeps retrying a connection for as long as a query waits.
+        let connection: PostgresConnection
         do {
-            try await store.transaction { db in try await PostgresMigrations.migrate(db, location: store.location, logger: store.logger) }
+            connection = try await PostgresConnection.connect(configuration: parsed.connectionConfiguration, id: 0, logger: logger)
         } catch {
-            await store.close()
-            throw error
+            throw StoreError.database(path: parsed.redacted, detail: "cannot connect: \(String(reflecting: error))")
         }
-        return store
+        do {
+            try await connection.query("BEGIN", logger: logger)
+            try await PostgresMigrations.migrate(connection, location: parsed.redacted, logger: logger)
+            try await connection.query("COMMIT", logger: logger)
+            try? await connection.close()
+        } catch {
+            try? await connection.close()  // closing ends the transaction: nothing half-applied stays
+            if error is StoreError { throw error }
+            throw StoreError.database(path: parsed.redacted, detail: "migrating: \(String(reflecting: error))")
+        }
+        return PostgresJobStore(configuration: parsed, options: options)
     }
 
     /// Stops the connection pool. The store must not be used afterwards.

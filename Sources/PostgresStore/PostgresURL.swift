@@ -31,6 +31,10 @@ struct PostgresURL: Sendable {
         PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
     }
 
+    var connectionConfiguration: PostgresConnection.Configuration {
+        PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
+    }
+
     /// The URL with the password left out, for messages and logs.
     var redacted: String { "postgres://\(user)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)" }
 }
