@@ -4,12 +4,16 @@ import Store
 
 /// `postgres://user:password@host:port/database`: the one way a store is named (`--store`, `RECAP_STORE`).
 /// TLS is not offered in this slice: `sslmode` may only be `disable` (the default here).
+/// `synchronous_commit=off` (or `local`, ...) is passed to the server for this store's sessions: commits stop
+/// waiting for the WAL flush, as the SQLite store's `synchronous = NORMAL` does. A server crash can then lose
+/// the last few commits (a claim or a checkpoint is redone; nothing is corrupted). Default: the server's setting.
 struct PostgresURL: Sendable {
     var host: String
     var port: Int
     var user: String
     var password: String?
     var database: String
+    var synchronousCommit: String?
 
     init(_ string: String) throws {
         guard let url = URLComponents(string: string), let scheme = url.scheme,
@@ -21,6 +25,10 @@ struct PostgresURL: Sendable {
         password = url.password?.removingPercentEncoding
         let path = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
         database = path.isEmpty ? user : path
+        synchronousCommit = url.queryItems?.first { $0.name == "synchronous_commit" }?.value
+        if let mode = synchronousCommit, !["on", "off", "local", "remote_write", "remote_apply"].contains(mode) {
+            throw StoreErrorFactory.badURL(string, "synchronous_commit must be on, off, local, remote_write or remote_apply")
+        }
         let sslmode = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
         guard sslmode == "disable" else {
             throw StoreErrorFactory.badURL(string, "sslmode=\(sslmode) is not supported yet; use sslmode=disable on a trusted network")
@@ -28,7 +36,14 @@ struct PostgresURL: Sendable {
     }
 
     var clientConfiguration: PostgresClient.Configuration {
-        PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
+        var config = PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
+        config.options.additionalStartupParameters = startupParameters
+        return config
+    }
+
+    /// Settings sent in the startup packet: the server applies them to the session like `SET`.
+    var startupParameters: [(String, String)] {
+        synchronousCommit.map { [("synchronous_commit", $0)] } ?? []
     }
 
     var connectionConfiguration: PostgresConnection.Configuration {

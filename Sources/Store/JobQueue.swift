@@ -62,3 +62,29 @@ public protocol JobQueue: Sendable {
 }
 
 extension JobStore: JobQueue {}
+
+extension JobQueue {
+    /// Runs `body` while a child task heartbeats the lease every third of its duration (the same as
+    /// ``JobStore/withHeartbeat(_:every:_:)``, for any queue). If the lease is lost, `body` is cancelled and
+    /// ``StoreError/leaseLost(jobID:detail:)`` is thrown: the worker must drop the job without writing.
+    public func withLeaseHeartbeat<T: Sendable>(
+        _ lease: Lease, every interval: TimeInterval? = nil, _ body: @Sendable @escaping () async throws -> T
+    ) async throws -> T {
+        let period = interval ?? max(0.01, lease.duration / 3)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                var current = lease
+                while true {
+                    try await Task.sleep(nanoseconds: UInt64(period * 1_000_000_000))
+                    current = try await self.heartbeat(current)
+                }
+            }
+            defer { group.cancelAll() }
+            guard let value = try await group.next() ?? nil else {
+                throw StoreError.leaseLost(jobID: lease.jobID, detail: "heartbeat stopped")
+            }
+            return value
+        }
+    }
+}

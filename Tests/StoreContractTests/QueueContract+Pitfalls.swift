@@ -51,6 +51,32 @@ extension QueueContract {
         }
     }
 
+    /// The same guarantee through the heartbeat helper a worker uses, and its other half: a lease that is lost
+    /// (here: cancelled) stops the work with leaseLost instead of letting it write.
+    @Test(arguments: Backend.allCases)
+    func theHeartbeatHelperKeepsALeaseAndStopsWhenItIsLost(_ backend: Backend) async throws {
+        try await withQueue(backend, lease: 0.6) { q, _ in
+            let id = try await q.enqueue([request(1)])[0].jobID
+            let job = try #require(try await q.claimNext("slow"))
+            let value = try await q.withLeaseHeartbeat(job.lease, every: 0.15) {
+                try await sleep(seconds: 1.5)  // 2.5 leases
+                return 42
+            }
+            #expect(value == 42)
+            #expect(try await q.claimNext("rescuer") == nil)
+            try await q.finish(job.lease)
+
+            let other = try await q.enqueue([request(2)])[0].jobID
+            let lost = try #require(try await q.claim(jobID: other, owner: "w", leaseDuration: nil))
+            try await q.cancel(other)
+            let stopped = await isLeaseLost {
+                _ = try await q.withLeaseHeartbeat(lost.lease, every: 0.1) { try await sleep(seconds: 30); return 0 }
+            }
+            #expect(stopped)
+            #expect(try await q.job(id)?.state == .succeeded)
+        }
+    }
+
     /// River #1302: a rescuer must not overwrite a job that its worker completed just after the lease ran out.
     /// Late completion before a takeover wins; a takeover before the completion fences the worker out. Never both.
     @Test(arguments: Backend.allCases)
