@@ -9,22 +9,22 @@ extension PostgresJobStore {
     /// attempt, and a job out of attempts goes dead instead), then ready jobs by `notBefore`, oldest first.
     public func claim(owner: String, identity: JobIdentity?, leaseDuration: TimeInterval?) async throws -> ClaimedJob? {
         let ttl = leaseDuration ?? options.leaseDuration
-        let filter = IdentityFilter(identity)
-        // A cheap look first (an index-only probe), so the common case costs no transaction.
-        let anyExpired = try await query("""
-            SELECT 1 FROM jobs WHERE state = 'running' AND lease_expires_at <= now()
-              AND (\(filter.pipeline)::text IS NULL OR (pipeline = \(filter.pipeline) AND pipeline_version = \(filter.version) AND engine = \(filter.engine)))
-            LIMIT 1
-            """)
-        if !anyExpired.isEmpty, let rescued = try await rescueExpired(owner: owner, filter: filter, ttl: ttl) {
-            return rescued
-        }
+        return try await claimReady(owner: owner, filter: IdentityFilter(identity), ttl: ttl, expiredFirst: true)
+    }
+
+    /// The hot path in one statement (one round trip): unless a lease has expired (then the rescue goes first),
+    /// pick the oldest ready job, lease it, open its attempt and return it with its checkpoints.
+    private func claimReady(owner: String, filter: IdentityFilter, ttl: TimeInterval, expiredFirst: Bool) async throws -> ClaimedJob? {
         let token = Int64.random(in: 1...Int64.max)
-        // One statement: pick, lease and open the attempt.
         let rows = try await query("""
-            WITH next AS (
+            WITH expired AS (
+              SELECT 1 FROM jobs WHERE \(expiredFirst) AND state = 'running' AND lease_expires_at <= now()
+                AND (\(filter.pipeline)::text IS NULL OR (pipeline = \(filter.pipeline) AND pipeline_version = \(filter.version) AND engine = \(filter.engine)))
+              LIMIT 1
+            ), next AS (
               SELECT id FROM jobs WHERE state IN ('queued','failed','degraded') AND not_before <= now()
                 AND (\(filter.pipeline)::text IS NULL OR (pipeline = \(filter.pipeline) AND pipeline_version = \(filter.version) AND engine = \(filter.engine)))
+                AND NOT EXISTS (SELECT 1 FROM expired)
               ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED
             ), taken AS (
               UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, lease_owner = \(owner), lease_token = \(token),
@@ -35,10 +35,18 @@ extension PostgresJobStore {
               INSERT INTO attempts (job_id, number, owner, started_at, outcome)
               SELECT id, attempts, \(owner), now(), 'running' FROM taken RETURNING id
             )
-            SELECT taken.*, attempt.id AS attempt_id FROM taken, attempt
+            SELECT EXISTS (SELECT 1 FROM expired) AS rescue, t.*
+            FROM (SELECT 1) AS one LEFT JOIN (
+              SELECT taken.*, attempt.id AS attempt_id, \(unescaped: Self.checkpointsJSON) FROM taken, attempt
+            ) AS t ON true
             """)
         guard let row = rows.first else { return nil }
-        return try await claimed(row, owner: owner, token: token, ttl: ttl)
+        let r = row.makeRandomAccess()
+        if try r["id"].decode(Int64?.self) != nil { return try claimed(row, owner: owner, token: token, ttl: ttl) }
+        guard try r["rescue"].decode(Bool.self) else { return nil }
+        if let rescued = try await rescueExpired(owner: owner, filter: filter, ttl: ttl) { return rescued }
+        // Another worker rescued it first: the ready jobs are next.
+        return try await claimReady(owner: owner, filter: filter, ttl: ttl, expiredFirst: false)
     }
 
     /// Claims one job if it is ready: queued or failed past its backoff, degraded (whatever its backoff: a new
@@ -70,7 +78,7 @@ extension PostgresJobStore {
             return try await take(db, jobID: jobID, owner: owner, token: token, ttl: ttl)
         }
         guard let row else { return nil }
-        return try await claimed(row, owner: owner, token: token, ttl: ttl)
+        return try claimed(row, owner: owner, token: token, ttl: ttl)
     }
 
     /// Takes over expired leases, oldest expiry first, killing jobs out of attempts on the way.
@@ -93,7 +101,7 @@ extension PostgresJobStore {
             }
         }
         guard let row else { return nil }
-        return try await claimed(row, owner: owner, token: token, ttl: ttl)
+        return try claimed(row, owner: owner, token: token, ttl: ttl)
     }
 
     /// Records an expired lease as a failed attempt. Returns true when that used the job's last attempt
@@ -131,19 +139,47 @@ extension PostgresJobStore {
               INSERT INTO attempts (job_id, number, owner, started_at, outcome)
               SELECT id, attempts, \(owner), now(), 'running' FROM taken RETURNING id
             )
-            SELECT taken.*, attempt.id AS attempt_id FROM taken, attempt
+            SELECT taken.*, attempt.id AS attempt_id, \(unescaped: Self.checkpointsJSON) FROM taken, attempt
             """, logger).first
     }
 
+    /// The job's checkpoints as one JSON array, read in the claim's own statement (times as Unix seconds).
+    static let checkpointsJSON = """
+        COALESCE((SELECT json_agg(json_build_object('stage', s.stage, 'result', s.result, 'fileRef', s.file_ref,
+            'startedAt', extract(epoch FROM s.started_at), 'finishedAt', extract(epoch FROM s.finished_at), 'attempt', s.attempt))
+          FROM stages s WHERE s.job_id = taken.id), '[]')::text AS checkpoints
+        """
+
     /// The claim as the worker sees it: lease, job, and what earlier attempts checkpointed.
-    private func claimed(_ row: PostgresRow, owner: String, token: Int64, ttl: TimeInterval) async throws -> ClaimedJob {
+    private func claimed(_ row: PostgresRow, owner: String, token: Int64, ttl: TimeInterval) throws -> ClaimedJob {
         let job = try Job(row)
-        let attemptID = try row.makeRandomAccess()["attempt_id"].decode(Int64.self)
-        let stages = try await query("SELECT * FROM stages WHERE job_id = \(job.id)")
+        let r = row.makeRandomAccess()
+        let attemptID = try r["attempt_id"].decode(Int64.self)
+        let checkpoints = try StageJSON.decode(try r["checkpoints"].decode(String.self))
         let lease = Lease(
             jobID: job.id, owner: owner, token: token, attemptID: attemptID, attempt: job.attempts,
             expiresAt: job.leaseExpiresAt ?? Date(), duration: ttl)
-        return ClaimedJob(lease: lease, job: job, checkpoints: try Checkpoint.byStage(stages))
+        return ClaimedJob(lease: lease, job: job, checkpoints: checkpoints)
+    }
+}
+
+/// One checkpoint as `checkpointsJSON` spells it.
+struct StageJSON: Decodable {
+    var stage: String
+    var result: String?
+    var fileRef: String?
+    var startedAt: Double
+    var finishedAt: Double
+    var attempt: Int
+
+    static func decode(_ text: String) throws -> [Stage: Checkpoint] {
+        let all = try JSONDecoder().decode([StageJSON].self, from: Data(text.utf8)).map {
+            Checkpoint(
+                stage: Stage(rawValue: $0.stage), result: $0.result.map { Data($0.utf8) }, fileRef: $0.fileRef,
+                startedAt: Date(timeIntervalSince1970: $0.startedAt), finishedAt: Date(timeIntervalSince1970: $0.finishedAt),
+                attempt: $0.attempt)
+        }
+        return Dictionary(all.map { ($0.stage, $0) }, uniquingKeysWith: { a, _ in a })
     }
 }
 
