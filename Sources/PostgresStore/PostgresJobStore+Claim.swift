@@ -12,34 +12,11 @@ extension PostgresJobStore {
         return try await claimReady(owner: owner, filter: IdentityFilter(identity), ttl: ttl, expiredFirst: true)
     }
 
-    /// The hot path in one statement (one round trip): unless a lease has expired (then the rescue goes first),
+    /// The hot path in one prepared statement (one round trip, HotStatements.swift): unless a lease has expired (then the rescue goes first),
     /// pick the oldest ready job, lease it, open its attempt and return it with its checkpoints.
     private func claimReady(owner: String, filter: IdentityFilter, ttl: TimeInterval, expiredFirst: Bool) async throws -> ClaimedJob? {
         let token = Int64.random(in: 1...Int64.max)
-        let rows = try await query("""
-            WITH expired AS (
-              SELECT 1 FROM jobs WHERE \(expiredFirst) AND state = 'running' AND lease_expires_at <= now()
-                AND (\(filter.pipeline)::text IS NULL OR (pipeline = \(filter.pipeline) AND pipeline_version = \(filter.version) AND engine = \(filter.engine)))
-              LIMIT 1
-            ), next AS (
-              SELECT id FROM jobs WHERE state IN ('queued','failed','degraded') AND not_before <= now()
-                AND (\(filter.pipeline)::text IS NULL OR (pipeline = \(filter.pipeline) AND pipeline_version = \(filter.version) AND engine = \(filter.engine)))
-                AND NOT EXISTS (SELECT 1 FROM expired)
-              ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED
-            ), taken AS (
-              UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, lease_owner = \(owner), lease_token = \(token),
-                lease_expires_at = now() + make_interval(secs => \(ttl)), updated_at = now()
-              FROM next WHERE j.id = next.id
-              RETURNING j.*
-            ), attempt AS (
-              INSERT INTO attempts (job_id, number, owner, started_at, outcome)
-              SELECT id, attempts, \(owner), now(), 'running' FROM taken RETURNING id
-            )
-            SELECT EXISTS (SELECT 1 FROM expired) AS rescue, t.*
-            FROM (SELECT 1) AS one LEFT JOIN (
-              SELECT taken.*, attempt.id AS attempt_id, \(unescaped: Self.checkpointsJSON) FROM taken, attempt
-            ) AS t ON true
-            """)
+        let rows = try await run(ClaimReadyStatement(expiredFirst: expiredFirst, filter: filter, owner: owner, token: token, ttl: ttl))
         guard let row = rows.first else { return nil }
         let r = row.makeRandomAccess()
         if try r["id"].decode(Int64?.self) != nil { return try claimed(row, owner: owner, token: token, ttl: ttl) }

@@ -23,29 +23,15 @@ extension PostgresJobStore {
     /// Saves a finished stage's result; saving it again replaces it.
     public func checkpoint(_ lease: Lease, stage: Stage, result: Data?, fileRef: String?, startedAt: Date?) async throws {
         // FOR SHARE holds the job row until the insert commits, so a rescuer cannot take the job in between.
-        let rows = try await query("""
-            INSERT INTO stages (job_id, stage, result, file_ref, started_at, finished_at, attempt)
-            SELECT id, \(stage.rawValue), \(result?.text), \(fileRef), COALESCE(\(startedAt)::timestamptz, now()), now(), \(Int64(lease.attempt))
-            FROM jobs WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND state = 'running' FOR SHARE
-            ON CONFLICT (job_id, stage) DO UPDATE SET result = excluded.result, file_ref = excluded.file_ref,
-              started_at = excluded.started_at, finished_at = excluded.finished_at, attempt = excluded.attempt
-            RETURNING 1
-            """)
+        let rows = try await run(CheckpointStatement(
+            jobID: lease.jobID, stage: stage.rawValue, result: result?.text, fileRef: fileRef, startedAt: startedAt,
+            attempt: Int64(lease.attempt), token: lease.token))
         if rows.isEmpty { throw try await lostError(lease) }
     }
 
     /// Marks the job succeeded and releases the lease.
     public func complete(_ lease: Lease, result: Data?) async throws {
-        let rows = try await query("""
-            WITH done AS (
-              UPDATE jobs SET state = 'succeeded', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
-                updated_at = now(), finished_at = now(), result = \(result?.text), last_error = NULL
-              WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND state = 'running' RETURNING id
-            ), closed AS (
-              UPDATE attempts SET ended_at = now(), outcome = 'succeeded' WHERE id = \(lease.attemptID) AND EXISTS (SELECT 1 FROM done)
-            )
-            SELECT id FROM done
-            """)
+        let rows = try await run(CompleteStatement(result: result?.text, jobID: lease.jobID, token: lease.token, attemptID: lease.attemptID))
         if rows.isEmpty { throw try await lostError(lease) }
     }
 
