@@ -2,6 +2,8 @@
 # Job queue benchmark: claim + one checkpoint + complete per job, with 1, 4 and 16 concurrent workers (tasks of
 # one StoreTestWorker process, release build, each PostgreSQL worker on a connection of its own), through the
 # JobQueue protocol, against SQLite and against one PostgreSQL 15 server.   target (issue 15): PG ×16 ≥ 2,000 jobs/s
+# Client and server share the machine's cores, so PostgreSQL's figures include its own CPU; on 2 cores the
+# workers past 4 mostly queue for CPU.
 # PostgreSQL is a throwaway cluster with Debian's defaults (fsync and synchronous_commit on), on a free loopback
 # port, run as `nobody` when root (initdb refuses root), stopped and removed on exit. Rows: "postgres" waits for
 # the WAL flush at each commit (durable); "postgres async" connects with ?synchronous_commit=off, which is what the
