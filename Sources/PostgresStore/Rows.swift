@@ -4,14 +4,6 @@ import Store
 
 // The store's records built from PostgreSQL rows, by column name. Results are JSON kept as text, as in SQLite.
 
-enum Columns {
-    /// Every column a ``Job`` needs, in `SELECT` and `RETURNING` lists.
-    static let job = """
-        id, fingerprint, pipeline, pipeline_version, engine, path, state, attempts, max_attempts, not_before,
-        lease_owner, lease_expires_at, created_at, updated_at, finished_at, result, last_error
-        """
-}
-
 extension Job {
     init(_ row: PostgresRow) throws {
         let r = row.makeRandomAccess()
