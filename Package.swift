@@ -4,7 +4,8 @@
 // One module per concern. The folder layout under Sources/ is the architecture:
 //   CFFmpeg, CWhisper, CTesseract  thin C shims (system libraries found with pkg-config)
 //   Media      probe, frame sampling, audio extraction and chunking (FFmpeg libraries)
-//   Store      the SQLite job store: resumable, exactly-once work (GRDB)
+//   Store      the SQLite job store: resumable, exactly-once work (GRDB), and the JobQueue protocol
+//   PostgresStore  the same job queue on PostgreSQL, for workers on many hosts (PostgresNIO)
 //   Speech     whisper.cpp in-process: transcripts with timestamps, speech gating
 //   Models     the local models: pinned PyPI downloads into the cache, conversion, checksums
 //   Engine     the multimodal engine boundary, the OpenAI-compatible client, the local default
@@ -36,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: C shims
@@ -60,6 +62,12 @@ let package = Package(
         // MARK: Modules
         .target(name: "Media", dependencies: ["CFFmpeg"]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "Store", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "Speech", dependencies: ["CWhisper", "Media", "Models"],
             // Optimised in debug builds too: the voice encoder's loops are 30× slower unoptimised, which would make the
@@ -100,12 +108,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // A tiny worker used by the store's multi-process and kill tests.
-        .executableTarget(name: "StoreTestWorker", dependencies: ["Store"]),
+        // A tiny worker used by the store's multi-process and kill tests, and the store and queue benchmarks.
+        .executableTarget(name: "StoreTestWorker", dependencies: ["Store", "PostgresStore"]),
 
         // MARK: Tests
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        // One contract suite, run against the SQLite store and a throwaway PostgreSQL cluster.
+        .testTarget(name: "StoreContractTests", dependencies: ["Store", "PostgresStore"]),
         .testTarget(name: "SpeechTests", dependencies: ["Speech", "Models", "Media"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Media", "Models"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Engine", "Store", "Media"]),

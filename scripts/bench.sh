@@ -7,7 +7,7 @@ export RECAP_BIN="$recap"
 export BENCH_DIR="${RECAP_CACHE:?run through make}/bench"
 mkdir -p "$BENCH_DIR"
 cd "$(dirname "$0")/.."
-for area in media scenes store search speech engine requests pipeline; do
+for area in media scenes store queue search speech engine requests pipeline; do
   if [ -x "bench/$area.sh" ]; then
     echo; echo "=== $area ==="
     "bench/$area.sh"

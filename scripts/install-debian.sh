@@ -10,6 +10,7 @@ packages=(
   ffmpeg espeak-ng fonts-dejavu-core hyperfine time unzip
   python3 python3-jsonschema python3-numpy
   pocketsphinx-testdata
+  postgresql-15  # StoreContractTests start a throwaway PostgreSQL 15 cluster (initdb, pg_ctl) from /usr/lib/postgresql/15/bin
   chromium chromium-driver  # WebTests drive headless Chromium over WebDriver (recap serve's pages)
 )
 missing=()

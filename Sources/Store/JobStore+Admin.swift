@@ -96,7 +96,7 @@ extension JobStore {
     /// exactly until there is work instead of polling.
     public func nextRetryDate(identity: JobIdentity? = nil) throws -> Date? {
         try read { db in
-            var sql = "SELECT MIN(notBefore) FROM jobs WHERE state IN ('queued','failed')"
+            var sql = "SELECT MIN(notBefore) FROM jobs WHERE state IN ('queued','failed','degraded')"
             var args: StatementArguments = []
             if let identity {
                 sql += " AND pipeline = ? AND pipelineVersion = ? AND engine = ?"

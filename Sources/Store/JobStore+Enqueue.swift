@@ -22,6 +22,13 @@ public struct EnqueueResult: Sendable, Hashable {
     public var jobID: Int64
     public var created: Bool
     public var state: JobState
+
+    // Public, so another JobQueue implementation (PostgresStore) can build it from its own rows.
+    public init(jobID: Int64, created: Bool, state: JobState) {
+        self.jobID = jobID
+        self.created = created
+        self.state = state
+    }
 }
 
 extension JobStore {

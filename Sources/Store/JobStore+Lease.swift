@@ -10,7 +10,7 @@ extension JobStore {
     /// Jobs whose lease expired (their process died) come first, resuming at their checkpoints;
     /// such an expiry is recorded as a failed attempt, and a job out of attempts goes dead instead
     /// of being claimed again, so a file that crashes the worker cannot block the others.
-    /// Then queued jobs and failed jobs whose backoff has elapsed, oldest first.
+    /// Then queued jobs, and failed or degraded jobs whose backoff has elapsed, oldest first.
     ///
     /// - Parameters:
     ///   - owner: this process's name (``makeOwner(_:)``), shown in `recap jobs show`.
@@ -47,7 +47,7 @@ extension JobStore {
         }
     }
 
-    /// Claims one specific job if it is ready (queued, failed past its backoff, or running with an
+    /// Claims one specific job if it is ready (queued, failed past its backoff, degraded, or running with an
     /// expired lease). Returns nil if it is running elsewhere, finished, dead, cancelled or backing off.
     public func claim(jobID: Int64, owner: String, leaseDuration: TimeInterval? = nil) throws -> ClaimedJob? {
         let ttl = leaseDuration ?? options.leaseDuration
@@ -278,11 +278,7 @@ extension JobStore {
         guard let job = try Job.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [lease.jobID]) else {
             return .jobNotFound(jobID: lease.jobID)
         }
-        switch job.state {
-        case .running: return .leaseLost(jobID: job.id, detail: "its lease expired and \(job.leaseOwner ?? "another process") took the job over")
-        case .cancelled: return .leaseLost(jobID: job.id, detail: "the job was cancelled")
-        default: return .leaseLost(jobID: job.id, detail: "the job is now \(job.state.rawValue)")
-        }
+        return .leaseLost(jobID: job.id, state: job.state, owner: job.leaseOwner)
     }
 
     func closeOpenAttempts(_ db: Database, jobID: Int64, now: Double, outcome: AttemptOutcome, stage: Stage?, message: String) throws {

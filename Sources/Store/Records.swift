@@ -37,6 +37,29 @@ public struct Job: Sendable, Hashable, Identifiable {
     /// The JSON the job completed with, if any.
     public var result: Data?
     public var lastError: String?
+
+    // Public, so another JobQueue implementation (PostgresStore) can build it from its own rows.
+    public init(
+        id: Int64, fingerprint: String, identity: JobIdentity, path: String, state: JobState, attempts: Int,
+        maxAttempts: Int, notBefore: Date, leaseOwner: String?, leaseExpiresAt: Date?, createdAt: Date,
+        updatedAt: Date, finishedAt: Date?, result: Data?, lastError: String?
+    ) {
+        self.id = id
+        self.fingerprint = fingerprint
+        self.identity = identity
+        self.path = path
+        self.state = state
+        self.attempts = attempts
+        self.maxAttempts = maxAttempts
+        self.notBefore = notBefore
+        self.leaseOwner = leaseOwner
+        self.leaseExpiresAt = leaseExpiresAt
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.finishedAt = finishedAt
+        self.result = result
+        self.lastError = lastError
+    }
 }
 
 extension Job: FetchableRecord {
@@ -75,6 +98,16 @@ public struct Checkpoint: Sendable, Hashable {
     public func decode<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T {
         try decoder.decode(T.self, from: result ?? Data("null".utf8))
     }
+
+    // Public, so another JobQueue implementation (PostgresStore) can build it from its own rows.
+    public init(stage: Stage, result: Data?, fileRef: String?, startedAt: Date, finishedAt: Date, attempt: Int) {
+        self.stage = stage
+        self.result = result
+        self.fileRef = fileRef
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.attempt = attempt
+    }
 }
 
 extension Checkpoint: FetchableRecord {
@@ -104,6 +137,21 @@ public struct Attempt: Sendable, Hashable {
     /// The stage it failed in, when known.
     public var stage: Stage?
     public var message: String?
+
+    // Public, so another JobQueue implementation (PostgresStore) can build it from its own rows.
+    public init(
+        id: Int64, number: Int, owner: String, startedAt: Date, endedAt: Date?, outcome: AttemptOutcome,
+        stage: Stage?, message: String?
+    ) {
+        self.id = id
+        self.number = number
+        self.owner = owner
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.outcome = outcome
+        self.stage = stage
+        self.message = message
+    }
 }
 
 extension Attempt: FetchableRecord {
@@ -173,6 +221,17 @@ public struct Lease: Sendable, Hashable {
     public let attempt: Int
     public internal(set) var expiresAt: Date
     public let duration: TimeInterval
+
+    // Public, so another JobQueue implementation (PostgresStore) can build it from its own rows.
+    public init(jobID: Int64, owner: String, token: Int64, attemptID: Int64, attempt: Int, expiresAt: Date, duration: TimeInterval) {
+        self.jobID = jobID
+        self.owner = owner
+        self.token = token
+        self.attemptID = attemptID
+        self.attempt = attempt
+        self.expiresAt = expiresAt
+        self.duration = duration
+    }
 }
 
 /// A claimed job and what it has already done.
@@ -185,5 +244,12 @@ public struct ClaimedJob: Sendable {
     /// The first of `stages` without a checkpoint: where this attempt starts. Nil if all are done.
     public func firstUnfinished(of stages: [Stage] = Stage.standard) -> Stage? {
         stages.first { checkpoints[$0] == nil }
+    }
+
+    // Public, so another JobQueue implementation (PostgresStore) can build it from its own rows.
+    public init(lease: Lease, job: Job, checkpoints: [Stage: Checkpoint]) {
+        self.lease = lease
+        self.job = job
+        self.checkpoints = checkpoints
     }
 }

@@ -162,8 +162,25 @@ enum Schema {
                 t.column("createdAt", .double).notNull()
             }
         }
-        m.registerMigration("v7-degraded") { db in
-            // Degraded jobs (outputs made without the model's answer) are claimable again after their backoff.
+        m.registerMigration("v7-workers") { db in
+            // The worker registry behind `recap status`: one row per worker start, ids never reused.
+            try db.create(table: "workers") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull()
+                t.column("host", .text).notNull()
+                t.column("pid", .integer).notNull()
+                t.column("startedAt", .double).notNull()
+                t.column("lastHeartbeat", .double).notNull()
+                t.column("jobsDone", .integer).notNull().defaults(to: 0)
+                t.column("failures", .integer).notNull().defaults(to: 0)
+            }
+            // Retention (pruneFinished) finds old finished jobs without reading the live ones.
+            try db.execute(sql: """
+                CREATE INDEX jobs_finished ON jobs(finishedAt) WHERE state IN ('succeeded','dead','cancelled')
+                """)
+        }
+        m.registerMigration("v8-degraded-is-ready") { db in
+            // A degraded job is claimed again once its backoff ends: the claim's partial index must hold it.
             try db.execute(sql: """
                 DROP INDEX jobs_ready;
                 CREATE INDEX jobs_ready ON jobs(notBefore, id) WHERE state IN ('queued','failed','degraded');

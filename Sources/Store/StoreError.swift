@@ -62,3 +62,15 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible, Loc
 
     public var errorDescription: String? { description }
 }
+
+extension StoreError {
+    /// Why a lease no longer holds, told from the job as it is now. Shared by every ``JobQueue`` so a worker sees
+    /// the same message whichever store it runs on.
+    public static func leaseLost(jobID: Int64, state: JobState, owner: String?) -> StoreError {
+        switch state {
+        case .running: return .leaseLost(jobID: jobID, detail: "its lease expired and \(owner ?? "another process") took the job over")
+        case .cancelled: return .leaseLost(jobID: jobID, detail: "the job was cancelled")
+        default: return .leaseLost(jobID: jobID, detail: "the job is now \(state.rawValue)")
+        }
+    }
+}

@@ -14,6 +14,9 @@
 //                 exhaustive search of N synthetic unit vectors held in memory (half floats)
 //   bench-vector-store --store FILE --count N   N passages with vectors in a store; time loading them
 //                 and a hybrid search (words + meaning), as `recap search` does
+//   bench-queue   --store FILE|postgres://URL --workers W --count N
+//                 N jobs, W concurrent worker tasks each looping claim + checkpoint + complete through the
+//                 JobQueue protocol (bench/queue.sh: SQLite and PostgreSQL side by side)
 // Bench modes print one JSON object per line.
 import Foundation
 import Store
@@ -216,6 +219,11 @@ do {
         }
         emit(["op": "vector-store", "count": index.count, "writeSeconds": written, "loadSeconds": loaded,
               "medianSearchMs": times.sorted()[times.count / 2] * 1000])
+
+    case "bench-queue":
+        let rate = try await benchQueue(
+            store: require("store"), workers: Int(option("workers") ?? "1") ?? 1, count: Int(require("count")) ?? 1000)
+        emit(rate)
 
     default:
         FileHandle.standardError.write(Data("unknown mode \(mode)\n".utf8))

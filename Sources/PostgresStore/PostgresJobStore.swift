@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+
+/// The job queue on PostgreSQL, for workers on many hosts: the SQLite ``JobStore``'s semantics, used the way
+/// River, Oban and good_job use PostgreSQL. Claims take rows with `FOR UPDATE SKIP LOCKED`, so claimers never
+/// wait on each other; every time (lease expiry, backoff) is the database's `now()`, so workers' clocks may
+/// disagree; every write after a claim presents the lease token in its WHERE clause (fencing).
+///
+/// Open it with ``open(url:options:)``; ``close()`` when done. The connection pool runs in a task owned by
+/// the store.
+public final class PostgresJobStore: JobQueue {
+    public struct Options: Sendable {
+        public var retryPolicy: RetryPolicy
+        /// How long a claim holds a job without a heartbeat.
+        public var leaseDuration: TimeInterval
+        /// Connections this process keeps at most: one per concurrent worker task is enough.
+        public var maxConnections: Int
+
+        public init(retryPolicy: RetryPolicy = .default, leaseDuration: TimeInterval = 60, maxConnections: Int = 20) {
+            self.retryPolicy = retryPolicy
+            self.leaseDuration = leaseDuration
+            self.maxConnections = maxConnections
+        }
+    }
+
+    public let options: Options
+    /// The URL without its password: what error messages name.
+    public let location: String
+    let client: PostgresClient
+    private let runner: Task<Void, Never>
+    let logger = Logger(label: "recap.postgres-store")
+
+    private init(configuration: PostgresURL, options: Options) {
+        var config = configuration.clientConfiguration
+        config.options.maximumConnections = max(1, options.maxConnections)
+        let client = PostgresClient(configuration: config)
+        self.client = client
+        self.options = options
+        self.location = configuration.redacted
+        runner = Task { await client.run() }
+    }
+
+    /// Connects to `url` (`postgres://user:pass@host:port/db`) and brings its schema up to date. Two
+    /// processes starting at once are safe: migrations run under a transaction-scoped advisory lock.
+    public static func open(url: String, options: Options = Options()) async throws -> PostgresJobStore {
+        let parsed = try PostgresURL(url)
+        let logger = Logger(label: "recap.postgres-store")
+        // Migrate on a connection of its own first: an unreachable server or a bad password fails here at
+        // once, rather than in the pool, which keeps retrying a connection for as long as a query waits.
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: parsed.connectionConfiguration, id: 0, logger: logger)
+        } catch {
+            throw StoreError.database(path: parsed.redacted, detail: "cannot connect: \(String(reflecting: error))")
+        }
+        do {
+            try await connection.query("BEGIN", logger: logger)
+            try await PostgresMigrations.migrate(connection, location: parsed.redacted, logger: logger)
+            try await connection.query("COMMIT", logger: logger)
+            try? await connection.close()
+        } catch {
+            try? await connection.close()  // closing ends the transaction: nothing half-applied stays
+            if error is StoreError { throw error }
+            throw StoreError.database(path: parsed.redacted, detail: "migrating: \(String(reflecting: error))")
+        }
+        return PostgresJobStore(configuration: parsed, options: options)
+    }
+
+    /// Stops the connection pool. The store must not be used afterwards.
+    public func close() async {
+        runner.cancel()
+        await runner.value
+    }
+
+    deinit { runner.cancel() }
+
+    // MARK: - Running queries
+
+    /// One statement on a pooled connection (autocommit): atomic on its own.
+    @discardableResult
+    func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        do {
+            return try await client.query(query, logger: logger).collect()
+        } catch {
+            throw map(error)
+        }
+    }
+
+    /// `body` in one transaction on one connection: committed if it returns, rolled back if it throws.
+    /// Our own errors (``StoreError``) come out as they went in, unlike PostgresNIO's `withTransaction`,
+    /// which wraps them.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    let value = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            throw map(error)
+        }
+    }
+
+    func map(_ error: any Error) -> any Error {
+        if error is StoreError { return error }
+        // String(reflecting:) includes the server's message; PSQLError's plain description hides it on purpose.
+        return StoreError.database(path: location, detail: String(reflecting: error))
+    }
+}
+
+extension PostgresConnection {
+    @discardableResult
+    func rows(_ query: PostgresQuery, _ logger: Logger) async throws -> [PostgresRow] {
+        try await self.query(query, logger: logger).collect()
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A throwaway PostgreSQL 15 cluster for this test process: `initdb` into a folder under /tmp, `pg_ctl start`
+/// on a free loopback port, stopped and removed when the process exits (atexit; a crashed run's leftovers are
+/// swept by the next one). One cluster per process, started on first use; each test gets its own database.
+///
+/// initdb refuses to run as root, and tests run as root on CI: then the server runs as `nobody`.
+final class TestCluster: Sendable {
+    static let binaries = "/usr/lib/postgresql/15/bin"
+    static let folderPrefix = "recap-pg-"
+
+    /// Started once, on first use; a failure to start is every PostgreSQL test's failure, with its reason.
+    static let shared: Result<TestCluster, any Error> = Result { try TestCluster() }
+
+    let port: Int
+    let folder: URL
+    private let counter = Counter()
+
+    private init() throws(ClusterError) {
+        guard FileManager.default.isExecutableFile(atPath: "\(Self.binaries)/initdb") else {
+            throw ClusterError("PostgreSQL 15 is not installed (no \(Self.binaries)/initdb). Run scripts/install-debian.sh, "
+                + "which installs the Debian package postgresql-15, then run the tests again.")
+        }
+        Self.sweepLeftovers()
+        let folder = URL(fileURLWithPath: "/tmp/\(Self.folderPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        self.folder = folder
+        do {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("sock"), withIntermediateDirectories: true)
+            try "\(getpid())".write(to: folder.appendingPathComponent("owner.pid"), atomically: true, encoding: .utf8)
+        } catch { throw ClusterError("cannot create \(folder.path): \(error)") }
+        if getuid() == 0 { try Self.run(["/bin/chown", "-R", "nobody:nogroup", folder.path], asServer: false) }
+        let data = folder.appendingPathComponent("data").path
+        try Self.run(["\(Self.binaries)/initdb", "-D", data, "-A", "trust", "-U", "recap", "-E", "UTF8", "--locale=C", "--no-sync"])
+        port = try Self.freePort()
+        // Durability off: a throwaway cluster; the benchmark (bench/queue.sh) runs its own with the defaults.
+        let settings = "-p \(port) -k \(folder.appendingPathComponent("sock").path) -c listen_addresses=127.0.0.1 "
+            + "-c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        try Self.run(["\(Self.binaries)/pg_ctl", "-D", data, "-l", folder.appendingPathComponent("server.log").path,
+                      "-w", "-t", "60", "-o", settings, "start"])
+        clusterToStop = folder.path
+        atexit { if let path = clusterToStop { TestCluster.stop(path) } }
+    }
+
+    /// A new, empty database on the cluster, as a `postgres://` URL.
+    func makeDatabase() throws -> String {
+        let name = "t\(counter.next())_\(UInt32.random(in: 0...UInt32.max))"
+        try Self.run(["\(Self.binaries)/createdb", "-h", "127.0.0.1", "-p", "\(port)", "-U", "recap", name], asServer: false)
+        return "postgres://recap@127.0.0.1:\(port)/\(name)"
+    }
+
+    // MARK: - Processes
+
+    /// Runs a PostgreSQL program and waits; output goes to a log file (a pipe could be held open by the server).
+    /// posix_spawn + waitpid rather than Foundation's Process, whose waitUntilExit was seen never to return
+    /// once `pg_ctl start` had left a daemon behind.
+    static func run(_ arguments: [String], asServer: Bool = true) throws(ClusterError) {
+        var command = arguments
+        if asServer && getuid() == 0 { command = ["/usr/sbin/runuser", "-u", "nobody", "--"] + command }
+        let shown = command.joined(separator: " ")
+        let log = "/tmp/recap-pg-cmd-\(UUID().uuidString).log"
+        defer { unlink(log) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, command[0], &actions, nil, &argv, environ)
+        guard spawned == 0 else { throw ClusterError("\(shown) did not start: \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0, code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw ClusterError("\(shown) failed (wait status \(status)): \(output)")
+        }
+    }
+
+    static func stop(_ folder: String) {
+        let data = "\(folder)/data"
+        if FileManager.default.fileExists(atPath: "\(data)/postmaster.pid") {
+            try? run(["\(binaries)/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"])
+        }
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// Clusters left by test processes that died before their atexit ran.
+    static func sweepLeftovers() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/tmp") else { return }
+        for name in names where name.hasPrefix(folderPrefix) && !name.hasPrefix("recap-pg-cmd-") {
+            let folder = "/tmp/\(name)"
+            guard let text = try? String(contentsOfFile: "\(folder)/owner.pid", encoding: .utf8),
+                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
+            if kill(pid, 0) == -1 && errno == ESRCH { stop(folder) }
+        }
+    }
+
+    /// A port nobody listens on now: bind port 0 on loopback, read what the kernel chose, close.
+    static func freePort() throws(ClusterError) -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ClusterError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw ClusterError("could not find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// The cluster to stop at exit (a C atexit handler cannot capture context).
+nonisolated(unsafe) private var clusterToStop: String?
+
+struct ClusterError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+final class Counter: @unchecked Sendable {
+    // @unchecked: `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int { lock.withLock { value += 1; return value } }
+}
