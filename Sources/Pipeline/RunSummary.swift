@@ -13,6 +13,9 @@ public struct RunSummary: Codable, Sendable {
     public var out: String
     public var store: String
     public var discovered = 0
+    /// With `--enqueue-only`: jobs this scan created, and files whose job still waits for a worker.
+    public var enqueued: Int?
+    public var pending: Int?
     public var processed = 0
     public var succeeded = 0
     public var unchanged = 0
@@ -47,7 +50,7 @@ public struct RunSummary: Codable, Sendable {
     public var engineServers: [EndpointReport]?
 
     enum CodingKeys: String, CodingKey {
-        case pipeline, out, store, discovered, processed, succeeded, unchanged
+        case pipeline, out, store, discovered, enqueued, pending, processed, succeeded, unchanged
         case busyElsewhere = "busy_elsewhere", placed, moved, failures, degraded, resumed, discoveryIssues = "discovery_issues"
         case engineCalls = "engine_calls", mediaSeconds = "media_seconds", wallSeconds = "wall_seconds"
         case stageSeconds = "stage_seconds", outputs, interrupted, engineUnavailable = "engine_unavailable"
@@ -64,6 +67,12 @@ public struct RunSummary: Codable, Sendable {
     }
 
     public var line: String {
+        if let pending {
+            var s = "recap run --enqueue-only: \(discovered) file\(discovered == 1 ? "" : "s"), \(enqueued ?? 0) new job\(enqueued == 1 ? "" : "s"), "
+                + "\(pending) waiting for a worker, \(unchanged) already done"
+            if !failures.isEmpty { s += ", \(failures.count) failed" }
+            return s + "; store \(store)"
+        }
         var parts = ["recap run: \(discovered) file\(discovered == 1 ? "" : "s")"]
         parts.append("\(succeeded) done")
         if unchanged > 0 { parts.append("\(unchanged) unchanged") }

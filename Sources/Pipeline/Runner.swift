@@ -18,10 +18,13 @@ public final class Runner: Sendable {
         public var leaseSeconds: Double
         /// Who makes transcripts: the engine (it hears the clips) or local whisper.
         public var transcripts: TranscriptSource
+        /// Named input roots (`--root NAME=PATH`): jobs record their file as root + relative path.
+        public var roots: RootMap
         public init(spec: PipelineSpec, out: OutputPaths, workRoot: URL, jobs: Int = 1,
-                    owner: String = JobStore.makeOwner(), leaseSeconds: Double = 120, transcripts: TranscriptSource = .whisper) {
+                    owner: String = JobStore.makeOwner(), leaseSeconds: Double = 120, transcripts: TranscriptSource = .whisper,
+                    roots: RootMap = RootMap()) {
             self.spec = spec; self.out = out; self.workRoot = workRoot; self.jobs = max(1, jobs)
-            self.owner = owner; self.leaseSeconds = leaseSeconds; self.transcripts = transcripts
+            self.owner = owner; self.leaseSeconds = leaseSeconds; self.transcripts = transcripts; self.roots = roots
         }
     }
 
@@ -94,6 +97,15 @@ public final class Runner: Sendable {
     }
 
     public func run(_ found: Discovery.Result) async -> RunSummary {
+        await run(found, enqueueOnly: false)
+    }
+
+    /// `recap run --enqueue-only`: the scan and the jobs, no work (workers do it: `recap worker`).
+    public func enqueue(_ found: Discovery.Result) async -> RunSummary {
+        await run(found, enqueueOnly: true)
+    }
+
+    func run(_ found: Discovery.Result, enqueueOnly: Bool) async -> RunSummary {
         let started = Date()
         var base = RunSummary(pipeline: "\(spec.name) v\(spec.version)", out: config.out.root.path, store: store.path)
         base.discovered = found.files.count
@@ -117,6 +129,14 @@ public final class Runner: Sendable {
             base.settleExitCode()
             return base
         }
+        // Where each new or moved file lives, for workers elsewhere (unchanged files already said so).
+        var roots: [Int64: JobStore.JobRoot] = [:]
+        for (item, file) in zip(report.items, found.files) where item.change != .unchanged {
+            if let id = item.jobID { roots[id] = .init(root: config.roots.name(for: file.root), relativePath: file.relativePath) }
+        }
+        do { try store.setRoots(roots) } catch {
+            base.failures.append(.init(path: store.path, stage: nil, reason: "the job store refused the scan: \(error)"))
+        }
         var byJob: [Int64: Discovery.File] = [:]
         for (item, file) in zip(report.items, found.files) {
             switch item.change {
@@ -136,10 +156,61 @@ public final class Runner: Sendable {
             }
         }
         let pending = report.pendingJobIDs.compactMap { id in byJob[id].map { (id, $0) } }
+        if enqueueOnly {
+            base.enqueued = report.enqueued
+            base.pending = pending.count
+            base.wallSeconds = Date().timeIntervalSince(started)
+            base.settleExitCode()
+            if let runID { try? store.finishRun(runID, counts: RunCounts(discovered: base.discovered, enqueued: report.enqueued, succeeded: 0,
+                                                                          failed: base.failures.count, skipped: base.unchanged)) }
+            return base
+        }
         let tally = Tally(base)
         await progress.begin(total: pending.count)
+        await process(pending.map { JobTicket(jobID: $0.0, file: $0.1) }, tally: tally)
+        // Every path gets its outputs: copies and moved files from the finished work, with no engine call.
+        if !Task.isCancelled {
+            let placement = OutputPlacement(store: store, out: config.out)
+            for (item, file) in zip(report.items, found.files) {
+                guard let jobID = item.jobID else { continue }
+                do {
+                    switch try placement.place(file, jobID: jobID) {
+                    case .copied?: await tally.update { $0.placed += 1 }
+                    case .moved?: await tally.update { $0.placed += 1; $0.moved += 1 }
+                    case nil: break
+                    }
+                } catch {
+                    await tally.update { $0.failures.append(.init(path: file.relativePath, stage: "write", reason: "could not place its outputs: \(error)")) }
+                }
+            }
+        }
+        // Temp files a killed earlier run left in these output folders go now.
+        var folders = Set<String>()
+        for f in found.files {
+            // Each folder once, and never through a symlink inside the output folder.
+            guard let (folder, _) = try? config.out.place(forRelativePath: f.relativePath), folders.insert(folder.path).inserted,
+                  folder.standardizedFileURL == config.out.root || (try? config.out.check(folder)) != nil else { continue }
+            AtomicFile.sweep(folder)
+        }
+        await progress.end()
+        var summary = await tally.get()
+        if Task.isCancelled { summary.interrupted = true }
+        summary.wallSeconds = Date().timeIntervalSince(started)
+        summary.settleExitCode()
+        if let runID {
+            try? store.finishRun(runID, counts: RunCounts(discovered: summary.discovered, enqueued: report.enqueued,
+                                                          succeeded: summary.succeeded, failed: summary.failures.count,
+                                                          skipped: summary.unchanged), finished: !summary.interrupted)
+        }
+        return summary
+    }
 
-        let queue = WorkQueue(pending.map { JobTicket(jobID: $0.0, file: $0.1) })
+    struct JobTicket: Sendable { var jobID: Int64; var file: Discovery.File }
+
+    /// Works through `tickets`: N decoding workers feed N engine workers over a bounded channel. Returns when
+    /// all are done, the engine is gone, or the task is cancelled (every unfinished job is given back).
+    func process(_ tickets: [JobTicket], tally: Tally) async {
+        let queue = WorkQueue(tickets)
         let channel = BoundedChannel<Prepared>(capacity: config.jobs)
         let n = config.jobs
         await withTaskGroup(of: Bool.self) { group in
@@ -179,44 +250,7 @@ public final class Runner: Sendable {
         }
         // Anything still buffered after a cancellation gives its lease back.
         for p in await channel.drain() { await abandon(p) }
-        // Every path gets its outputs: copies and moved files from the finished work, with no engine call.
-        if !Task.isCancelled {
-            let placement = OutputPlacement(store: store, out: config.out)
-            for (item, file) in zip(report.items, found.files) {
-                guard let jobID = item.jobID else { continue }
-                do {
-                    switch try placement.place(file, jobID: jobID) {
-                    case .copied?: await tally.update { $0.placed += 1 }
-                    case .moved?: await tally.update { $0.placed += 1; $0.moved += 1 }
-                    case nil: break
-                    }
-                } catch {
-                    await tally.update { $0.failures.append(.init(path: file.relativePath, stage: "write", reason: "could not place its outputs: \(error)")) }
-                }
-            }
-        }
-        // Temp files a killed earlier run left in these output folders go now.
-        var folders = Set<String>()
-        for f in found.files {
-            // Each folder once, and never through a symlink inside the output folder.
-            guard let (folder, _) = try? config.out.place(forRelativePath: f.relativePath), folders.insert(folder.path).inserted,
-                  folder.standardizedFileURL == config.out.root || (try? config.out.check(folder)) != nil else { continue }
-            AtomicFile.sweep(folder)
-        }
-        await progress.end()
-        var summary = await tally.get()
-        if Task.isCancelled { summary.interrupted = true }
-        summary.wallSeconds = Date().timeIntervalSince(started)
-        summary.settleExitCode()
-        if let runID {
-            try? store.finishRun(runID, counts: RunCounts(discovered: summary.discovered, enqueued: report.enqueued,
-                                                          succeeded: summary.succeeded, failed: summary.failures.count,
-                                                          skipped: summary.unchanged), finished: !summary.interrupted)
-        }
-        return summary
     }
-
-    struct JobTicket: Sendable { var jobID: Int64; var file: Discovery.File }
 
     /// Removes the work folders of jobs that are finished or gone: a kill between a job's completion and its
     /// clean-up leaves one behind, and nothing else would ever remove it. Folders of jobs that may still

@@ -186,6 +186,15 @@ enum Schema {
                 CREATE INDEX jobs_ready ON jobs(notBefore, id) WHERE state IN ('queued','failed','degraded');
                 """)
         }
+        m.registerMigration("v9-job-roots") { db in
+            // Where a job's file lives, as an input root and a path under it: a worker on another host (or
+            // mount) finds it through its own `--root NAME=PATH`, and mirrors it under --out as `recap run` would.
+            try db.create(table: "jobRoots") { t in
+                t.primaryKey("jobId", .integer).references("jobs", onDelete: .cascade)
+                t.column("root", .text).notNull()
+                t.column("relativePath", .text).notNull()
+            }
+        }
         return m
     }
 }

@@ -13,7 +13,7 @@ struct Recap: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            RunCommand.self, SearchCommand.self, ServeCommand.self, StatusCommand.self, JobsCommand.self,
+            RunCommand.self, WorkerCommand.self, SearchCommand.self, ServeCommand.self, StatusCommand.self, JobsCommand.self,
             ProbeCommand.self, FramesCommand.self, AudioCommand.self, TranscribeCommand.self,
             EngineCommand.self, ModelsCommand.self, ExportCommand.self,
         ]

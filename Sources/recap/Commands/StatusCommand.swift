@@ -90,11 +90,28 @@ struct StatusCommand: AsyncParsableCommand {
         let store = try storeOptions.open()
         let summary: StoreSummary
         do { summary = try store.summary(runs: max(0, recent), failures: max(0, recent)) } catch { throw StoreCLI.fail(error) }
+        // A store from before the worker registry has no workers to show.
+        let workers = Array(((try? store.workers()) ?? []).prefix(max(0, recent)))
         if json {
-            try StoreCLI.printJSON(StatusJSON(summary))
+            var out = StatusJSON(summary)
+            out.workers = workers.map { .init(id: $0.id, name: $0.name, host: $0.host, pid: $0.pid, startedAt: $0.startedAt,
+                                               lastHeartbeat: $0.lastHeartbeat, jobsDone: $0.jobsDone, failures: $0.failures) }
+            try StoreCLI.printJSON(out)
         } else {
-            print(Self.render(summary), terminator: "")
+            print(Self.render(summary) + Self.render(workers), terminator: "")
         }
+    }
+
+    /// Workers (`recap worker`) by last heartbeat: a worker silent for long has stopped or hangs.
+    static func render(_ workers: [WorkerRecord]) -> String {
+        guard !workers.isEmpty else { return "" }
+        var out = "\nWorkers\n"
+        for w in workers {
+            let ago = StoreCLI.duration(max(0, Date().timeIntervalSince(w.lastHeartbeat)))
+            out += "  #\(w.id)  \(w.host) pid \(w.pid)  last heartbeat \(StoreCLI.time(w.lastHeartbeat)) (\(ago) ago)  "
+            out += "\(w.jobsDone) done, \(w.failures) failed  since \(StoreCLI.time(w.startedAt))\n"
+        }
+        return out
     }
 
     static func render(_ s: StoreSummary) -> String {
@@ -142,6 +159,10 @@ struct StatusJSON: Encodable {
     struct Failure: Encodable {
         var jobId: Int64, path: String, state: String, attempt: Int, outcome: String, stage: String?, message: String, at: Date
     }
+    struct Worker: Encodable {
+        var id: Int64, name: String, host: String, pid: Int, startedAt: Date, lastHeartbeat: Date, jobsDone: Int, failures: Int
+    }
+    var workers: [Worker] = []
     var store: String
     var counts: [String: Int]
     var runs: [Run]

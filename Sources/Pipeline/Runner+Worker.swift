@@ -1,0 +1,105 @@
+import Foundation
+import Store
+
+// `recap worker`: a long-running process that takes jobs from a shared store (filled by `recap run
+// --enqueue-only`) and works them through the same stages as `recap run`.
+extension Runner {
+    public struct WorkerOptions: Sendable {
+        /// How long to wait before looking again when no job is ready.
+        public var pollSeconds: Double
+        /// Stop when no job is ready (a batch worker for cron) instead of waiting for more.
+        public var untilIdle: Bool
+        public init(pollSeconds: Double = 5, untilIdle: Bool = false) { self.pollSeconds = pollSeconds; self.untilIdle = untilIdle }
+    }
+
+    /// Registers in the store's worker registry, then claims ready jobs of this pipeline and engine in batches
+    /// until cancelled (SIGTERM: the job in hand is given back with its finished stages) or, with `untilIdle`,
+    /// until none is ready. The registry row's heartbeat, jobs done and failures are what `recap status` shows.
+    public func work(_ options: WorkerOptions) async -> RunSummary {
+        let started = Date()
+        var base = RunSummary(pipeline: "\(spec.name) v\(spec.version)", out: config.out.root.path, store: store.path)
+        let workerID: Int64
+        do {
+            workerID = try store.registerWorker(name: config.owner, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()))
+        } catch {
+            base.failures.append(.init(path: store.path, stage: nil, reason: "could not register in the job store: \(error)"))
+            base.settleExitCode()
+            return base
+        }
+        sweepWorkFolders()
+        let tally = Tally(base)
+        let id = identity
+        while !Task.isCancelled {
+            let ready: [Job]
+            do { ready = try store.readyJobs(identity: id, limit: max(4, config.jobs * 4)) } catch {
+                // The store may be briefly unavailable (locked, a disk hiccup): say so and try again later.
+                FileHandle.standardError.write(Data("recap worker: the job store did not answer (\(error)); retrying\n".utf8))
+                ready = []
+            }
+            if ready.isEmpty {
+                await beat(workerID, tally)
+                if options.untilIdle { break }
+                try? await Task.sleep(nanoseconds: UInt64(options.pollSeconds * 1e9))
+                continue
+            }
+            let tickets = await tickets(for: ready, tally: tally)
+            if tickets.isEmpty {
+                // Ready, but none could be taken here (its file is elsewhere, or another worker won the claim):
+                // wait before looking again, so a job nobody here can do is not polled in a tight loop.
+                await beat(workerID, tally)
+                if options.untilIdle { break }
+                try? await Task.sleep(nanoseconds: UInt64(options.pollSeconds * 1e9))
+                continue
+            }
+            await progress.begin(total: tickets.count)
+            await process(tickets, tally: tally)
+            await progress.end()
+            await beat(workerID, tally)
+            if await tally.get().engineUnavailable != nil { break }
+        }
+        var summary = await tally.get()
+        if Task.isCancelled { summary.interrupted = true }
+        summary.wallSeconds = Date().timeIntervalSince(started)
+        summary.settleExitCode()
+        await beat(workerID, tally)
+        return summary
+    }
+
+    private func beat(_ workerID: Int64, _ tally: Tally) async {
+        let s = await tally.get()
+        try? store.workerHeartbeat(workerID, jobsDone: s.succeeded + s.degraded.count, failures: s.failures.count)
+    }
+
+    /// Where each ready job's file is on this host. A job whose root this host does not map, whose file is
+    /// missing, or whose bytes are not the ones enqueued (another file at the same place) fails with the reason
+    /// and waits for its backoff, so another host, or this one after a fix, can take it.
+    private func tickets(for jobs: [Job], tally: Tally) async -> [JobTicket] {
+        let roots = (try? store.roots(jobIDs: jobs.map(\.id))) ?? [:]
+        var out: [JobTicket] = []
+        for job in jobs {
+            let root = roots[job.id] ?? JobStore.JobRoot(root: (job.path as NSString).deletingLastPathComponent,
+                                                          relativePath: (job.path as NSString).lastPathComponent)
+            let problem: String?
+            let url = config.roots.locate(root: root.root, relativePath: root.relativePath)
+            if let url {
+                let fingerprint = try? Fingerprint.of(path: url.path, mode: .sampled)
+                problem = fingerprint == nil ? "cannot read \(url.path) on this host"
+                    : fingerprint != job.fingerprint ? "\(url.path) on this host is not the file that was enqueued (its content differs)" : nil
+            } else {
+                problem = "its root \"\(root.root)\" is not mapped on this host; give --root \(root.root)=PATH"
+            }
+            if let problem {
+                if let claimed = try? store.claim(jobID: job.id, owner: config.owner, leaseDuration: config.leaseSeconds) {
+                    _ = try? store.fail(claimed.lease, stage: nil, message: problem, retryable: true)
+                    await record(failure: .init(path: root.relativePath, stage: nil, reason: problem), job: job.id, tally: tally)
+                }
+                continue
+            }
+            let rootURL = url!.deletingLastPathComponent()
+            let file = Discovery.File(url: url!, root: config.roots.locate(root: root.root, relativePath: "") ?? rootURL,
+                                      relativePath: root.relativePath, size: 0, mtime: 0, inode: 0, device: 0)
+            out.append(JobTicket(jobID: job.id, file: file))
+        }
+        return out
+    }
+}
