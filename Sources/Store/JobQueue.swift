@@ -64,9 +64,9 @@ public protocol JobQueue: Sendable {
 extension JobStore: JobQueue {}
 
 extension JobQueue {
-    /// Runs `body` while a child task heartbeats the lease every third of its duration (the same as
-    /// ``JobStore/withHeartbeat(_:every:_:)``, for any queue). If the lease is lost, `body` is cancelled and
-    /// ``StoreError/leaseLost(jobID:detail:)`` is thrown: the worker must drop the job without writing.
+    /// Runs `body` while a child task heartbeats the lease every third of its duration, for any queue. If the
+    /// lease is lost, `body` is cancelled and ``StoreError/leaseLost(jobID:detail:)`` is thrown: the worker
+    /// must drop the job without writing.
     public func withLeaseHeartbeat<T: Sendable>(
         _ lease: Lease, every interval: TimeInterval? = nil, _ body: @Sendable @escaping () async throws -> T
     ) async throws -> T {

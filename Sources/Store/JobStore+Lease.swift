@@ -243,26 +243,11 @@ extension JobStore {
     }
 
     /// Runs `body` while a child task heartbeats the lease every third of its duration. If the lease
-    /// is lost, `body` is cancelled and `leaseLost` is thrown.
+    /// is lost, `body` is cancelled and `leaseLost` is thrown (``JobQueue/withLeaseHeartbeat(_:every:_:)``).
     public func withHeartbeat<T: Sendable>(
         _ lease: Lease, every interval: TimeInterval? = nil, _ body: @Sendable @escaping () async throws -> T
     ) async throws -> T {
-        let period = interval ?? max(0.01, lease.duration / 3)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                var current = lease
-                while true {
-                    try await Task.sleep(nanoseconds: UInt64(period * 1_000_000_000))
-                    current = try self.heartbeat(current)
-                }
-            }
-            defer { group.cancelAll() }
-            guard let value = try await group.next() ?? nil else {
-                throw StoreError.leaseLost(jobID: lease.jobID, detail: "heartbeat stopped")
-            }
-            return value
-        }
+        try await withLeaseHeartbeat(lease, every: interval, body)
     }
 
     // MARK: - Helpers

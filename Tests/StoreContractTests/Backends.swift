@@ -9,8 +9,13 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 }
 
-/// A fast, jitter-free retry policy: backoffs of 0.5 s then 1 s, dead after the third attempt.
-let fastRetry = RetryPolicy(maxAttempts: 3, baseDelay: 0.5, maxDelay: 10, jitter: 0)
+/// Every lease, backoff and wait in these tests is this many times its written value. Times are real (the
+/// database's clock), so a check like "not expired yet" holds only if the machine does not stall for a whole
+/// lease between two statements: at 3×, a shared, loaded CI machine would need a stall of 1.5 s or more.
+let timeScale = 3.0
+
+/// A fast, jitter-free retry policy: backoffs of 0.5 s then 1 s (times `timeScale`), dead after the third attempt.
+let fastRetry = RetryPolicy(maxAttempts: 3, baseDelay: 0.5 * timeScale, maxDelay: 10 * timeScale, jitter: 0)
 
 /// A fresh, empty queue of `backend` for one test, and how to open it again (a process restart).
 /// Times are real on both: the SQLite store's SystemClock, PostgreSQL's `now()`.
@@ -53,7 +58,7 @@ func makeHarness(_ backend: Backend, lease: TimeInterval, retry: RetryPolicy) as
 
 /// Runs `body` on a fresh queue of `backend` and closes it afterwards, also when `body` throws.
 func withQueue(
-    _ backend: Backend, lease: TimeInterval = 1, retry: RetryPolicy = fastRetry,
+    _ backend: Backend, lease: TimeInterval = 1 * timeScale, retry: RetryPolicy = fastRetry,
     _ body: (any JobQueue, Harness) async throws -> Void
 ) async throws {
     let harness = try await makeHarness(backend, lease: lease, retry: retry)

@@ -33,14 +33,14 @@ extension QueueContract {
     /// runs twice. A worker that keeps heartbeating keeps its job, however much longer than a lease it takes.
     @Test(arguments: Backend.allCases)
     func aSlowWorkerThatHeartbeatsIsNotRescuedByTime(_ backend: Backend) async throws {
-        try await withQueue(backend, lease: 1.5) { q, _ in
+        try await withQueue(backend, lease: 1.5 * timeScale) { q, _ in
             let id = try await q.enqueue([request(1)])[0].jobID
             let slow = try #require(try await q.claimNext("slow"))
             var lease = slow.lease
             let started = Date()
             var rescued = 0
-            while Date().timeIntervalSince(started) < 4 {  // well past two lease durations
-                try await sleep(seconds: 0.25)
+            while Date().timeIntervalSince(started) < 4 * timeScale {  // well past two lease durations
+                try await sleep(seconds: 0.25 * timeScale)
                 lease = try await q.heartbeat(lease)
                 if try await q.claimNext("rescuer") != nil { rescued += 1 }
             }
@@ -55,11 +55,11 @@ extension QueueContract {
     /// (here: cancelled) stops the work with leaseLost instead of letting it write.
     @Test(arguments: Backend.allCases)
     func theHeartbeatHelperKeepsALeaseAndStopsWhenItIsLost(_ backend: Backend) async throws {
-        try await withQueue(backend, lease: 0.6) { q, _ in
+        try await withQueue(backend, lease: 0.6 * timeScale) { q, _ in
             let id = try await q.enqueue([request(1)])[0].jobID
             let job = try #require(try await q.claimNext("slow"))
-            let value = try await q.withLeaseHeartbeat(job.lease, every: 0.15) {
-                try await sleep(seconds: 1.5)  // 2.5 leases
+            let value = try await q.withLeaseHeartbeat(job.lease, every: 0.15 * timeScale) {
+                try await sleep(seconds: 1.5 * timeScale)  // 2.5 leases
                 return 42
             }
             #expect(value == 42)
@@ -70,7 +70,7 @@ extension QueueContract {
             let lost = try #require(try await q.claim(jobID: other, owner: "w", leaseDuration: nil))
             try await q.cancel(other)
             let stopped = await isLeaseLost {
-                _ = try await q.withLeaseHeartbeat(lost.lease, every: 0.1) { try await sleep(seconds: 30); return 0 }
+                _ = try await q.withLeaseHeartbeat(lost.lease, every: 0.1 * timeScale) { try await sleep(seconds: 30); return 0 }
             }
             #expect(stopped)
             #expect(try await q.job(id)?.state == .succeeded)
@@ -84,8 +84,8 @@ extension QueueContract {
         try await withQueue(backend, lease: 30) { q, _ in
             // Deterministic case: the lease expired, nobody took over yet, the worker completes late.
             let first = try await q.enqueue([request(0)])[0].jobID
-            let late = try #require(try await q.claimNext("late", lease: 0.3))
-            try await sleep(seconds: 0.5)
+            let late = try #require(try await q.claimNext("late", lease: 0.3 * timeScale))
+            try await sleep(seconds: 0.5 * timeScale)
             try await q.finish(late.lease, "late")
             #expect(try await q.claimNext("rescuer") == nil)
             #expect(try await q.job(first)?.result == Data("late".utf8))
@@ -94,8 +94,8 @@ extension QueueContract {
             let ids = try await q.enqueue((1...40).map { request($0) }).map(\.jobID)
             var leases: [Lease] = []
             // By id: a plain claim would already rescue the first of these leases once they start expiring.
-            for id in ids { leases.append(try #require(try await q.claim(jobID: id, owner: "worker", leaseDuration: 0.3)).lease) }
-            try await sleep(seconds: 0.5)
+            for id in ids { leases.append(try #require(try await q.claim(jobID: id, owner: "worker", leaseDuration: 0.3 * timeScale)).lease) }
+            try await sleep(seconds: 0.5 * timeScale)
             async let workerWins: [Int64] = {
                 var won: [Int64] = []
                 for lease in leases where !(await isLeaseLost { try await q.finish(lease, "worker") }) { won.append(lease.jobID) }

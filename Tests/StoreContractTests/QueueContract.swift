@@ -53,11 +53,11 @@ import Testing
     func anExpiredLeaseIsResumedAtItsCheckpoints(_ backend: Backend) async throws {
         try await withQueue(backend, lease: 10) { q, _ in
             let id = try await q.enqueue([request(1)])[0].jobID
-            let a = try #require(try await q.claimNext("a", lease: 0.5))
+            let a = try #require(try await q.claimNext("a", lease: 0.5 * timeScale))
             try await q.save(a.lease, .probe, #"{"duration":12.5}"#)
             try await q.save(a.lease, .frames)
             #expect(try await q.claimNext("b") == nil)  // not yet expired
-            try await sleep(seconds: 0.8)
+            try await sleep(seconds: 0.8 * timeScale)
 
             let b = try #require(try await q.claimNext("b"))
             #expect(b.job.id == id)
@@ -76,8 +76,8 @@ import Testing
     func aLateWriteWithAStaleTokenIsRejected(_ backend: Backend) async throws {
         try await withQueue(backend, lease: 10) { q, _ in
             let id = try await q.enqueue([request(1)])[0].jobID
-            let a = try #require(try await q.claimNext("a", lease: 0.3))
-            try await sleep(seconds: 0.6)
+            let a = try #require(try await q.claimNext("a", lease: 0.3 * timeScale))
+            try await sleep(seconds: 0.6 * timeScale)
             let b = try #require(try await q.claimNext("b"))
             // "a" wakes up (GC pause, SIGSTOP) and writes: every write is fenced.
             #expect(await isLeaseLost { try await q.save(a.lease, .probe, "stale") })
@@ -110,13 +110,13 @@ import Testing
             #expect(failed.finishedAt == nil)
             #expect(try await q.claimNext("a") == nil)  // backing off 0.5 s
             #expect(try await q.claim(jobID: id, owner: "a", leaseDuration: nil) == nil)
-            try await sleep(seconds: 0.7)
+            try await sleep(seconds: 0.7 * timeScale)
             let second = try #require(try await q.claimNext("a"))
             #expect(second.lease.attempt == 2)
             #expect(try await q.fail(second.lease, stage: .transcribe, message: "again", retryable: true) == .failed)
-            try await sleep(seconds: 0.5)
+            try await sleep(seconds: 0.5 * timeScale)
             #expect(try await q.claimNext("a") == nil)  // the second backoff is 1 s
-            try await sleep(seconds: 0.7)
+            try await sleep(seconds: 0.7 * timeScale)
             let third = try #require(try await q.claimNext("a"))
             #expect(try await q.fail(third.lease, stage: .summarize, message: "last", retryable: true) == .dead)
             let dead = try #require(try await q.job(id))
@@ -135,10 +135,10 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func anExpiredLeaseOnTheLastAttemptGoesDead(_ backend: Backend) async throws {
-        try await withQueue(backend, retry: RetryPolicy(maxAttempts: 1, baseDelay: 0.1, jitter: 0)) { q, _ in
+        try await withQueue(backend, retry: RetryPolicy(maxAttempts: 1, baseDelay: 0.1 * timeScale, jitter: 0)) { q, _ in
             let id = try await q.enqueue([request(1)])[0].jobID
-            _ = try #require(try await q.claimNext("crashes", lease: 0.3))
-            try await sleep(seconds: 0.6)
+            _ = try #require(try await q.claimNext("crashes", lease: 0.3 * timeScale))
+            try await sleep(seconds: 0.6 * timeScale)
             #expect(try await q.claimNext("b") == nil)  // the file that crashes workers is not claimed again
             #expect(try await q.job(id)?.state == .dead)
             #expect(try await q.attempts(jobID: id).map(\.outcome) == [.expired])
@@ -228,7 +228,7 @@ import Testing
             #expect(run.firstUnfinished(of: [.probe, .transcribe, .summarize, .write]) == .summarize)
             try await q.complete(run.lease, result: nil, degraded: "still nothing", redo: [.summarize])
 
-            try await sleep(seconds: 0.7)  // the backoff is over: any worker takes it
+            try await sleep(seconds: 0.7 * timeScale)  // the backoff is over: any worker takes it
             let worker = try #require(try await q.claimNext("worker"))
             #expect(worker.job.id == id)
             try await q.finish(worker.lease, "full")

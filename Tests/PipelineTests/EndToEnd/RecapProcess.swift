@@ -62,6 +62,23 @@ enum RecapProcess {
         return Result(status: p.terminationStatus, stdout: String(decoding: od, as: UTF8.self), stderr: String(decoding: ed, as: UTF8.self))
     }
 
+    /// Sends `sig` to a started recap and waits up to `seconds` for it to exit. A child can inherit a mask that
+    /// blocks the signal from the test runner: then it is killed (SIGKILL) and `stopped` is false, so a test
+    /// fails instead of hanging. Returns the exit status and what it wrote on stderr.
+    static func stop(_ p: Process, stdout: Pipe, stderr: Pipe, with sig: Int32, within seconds: Double = 60) async throws
+        -> (stopped: Bool, status: Int32, stderr: String)
+    {
+        kill(p.processIdentifier, sig)
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let stopped = !p.isRunning
+        if !stopped { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        let err = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        _ = stdout.fileHandleForReading.readDataToEndOfFile()
+        return (stopped, p.terminationStatus, err)
+    }
+
     /// Copies named samples into a fresh input folder.
     static func inputs(_ names: [String], into dir: URL) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -270,18 +270,9 @@ import Testing
         var waited = 0
         while try slow.chats().isEmpty && waited < 600 { try await Task.sleep(for: .milliseconds(100)); waited += 1 }
         #expect(try !slow.chats().isEmpty, "no request reached the engine")
-        kill(p.processIdentifier, SIGTERM)
-        // A child can inherit a mask that blocks SIGTERM from the test runner: then the run would never stop.
-        // Fail (and clean up with SIGKILL) rather than hang.
-        var polls = 0
-        while p.isRunning && polls < 600 { try await Task.sleep(for: .milliseconds(100)); polls += 1 }
-        let stopped = !p.isRunning
-        if !stopped { kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
-        let err = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        _ = stdout.fileHandleForReading.readDataToEndOfFile()
+        let (stopped, status, err) = try await RecapProcess.stop(p, stdout: stdout, stderr: stderr, with: SIGTERM)
         #expect(stopped, "recap run ignored SIGTERM for 60 s")
-        #expect(p.terminationStatus == 130, "stderr: \(err)")
+        #expect(status == 130, "stderr: \(err)")
         #expect(err.contains("stopping"), "stderr: \(err)")
         let store = try JobStore(url: out.appendingPathComponent(".recap/store.sqlite"), options: .init(create: false))
         let jobs = try store.jobs()

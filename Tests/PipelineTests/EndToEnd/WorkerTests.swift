@@ -104,16 +104,9 @@ import Testing
         var waited = 0
         while try slow.chats().isEmpty && waited < 600 { try await Task.sleep(for: .milliseconds(100)); waited += 1 }
         #expect(try !slow.chats().isEmpty, "no request reached the engine")
-        kill(p.processIdentifier, SIGTERM)
-        var polls = 0
-        while p.isRunning && polls < 600 { try await Task.sleep(for: .milliseconds(100)); polls += 1 }
-        let stopped = !p.isRunning
-        if !stopped { kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
-        let err = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        _ = stdout.fileHandleForReading.readDataToEndOfFile()
+        let (stopped, status, err) = try await RecapProcess.stop(p, stdout: stdout, stderr: stderr, with: SIGTERM)
         #expect(stopped, "the worker ignored SIGTERM for 60 s")
-        #expect(p.terminationStatus == 0, "a stopped worker exits 0: \(err)")
+        #expect(status == 0, "a stopped worker exits 0: \(err)")
         let store = try JobStore(url: out.appendingPathComponent(".recap/store.sqlite"), options: .init(create: false))
         let jobs = try store.jobs()
         #expect(jobs.count == 1 && jobs.allSatisfy { $0.state == .queued }, "given back, not left running: \(jobs.map(\.state))")
