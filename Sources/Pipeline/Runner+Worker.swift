@@ -36,16 +36,10 @@ extension Runner {
                 FileHandle.standardError.write(Data("recap worker: the job store did not answer (\(error)); retrying\n".utf8))
                 ready = []
             }
-            if ready.isEmpty {
-                await beat(workerID, tally)
-                if options.untilIdle { break }
-                try? await Task.sleep(nanoseconds: UInt64(options.pollSeconds * 1e9))
-                continue
-            }
             let tickets = await tickets(for: ready, tally: tally)
             if tickets.isEmpty {
-                // Ready, but none could be taken here (its file is elsewhere, or another worker won the claim):
-                // wait before looking again, so a job nobody here can do is not polled in a tight loop.
+                // None ready, or none that can be done here (its file is elsewhere): wait before looking again,
+                // so a job nobody here can do is not polled in a tight loop.
                 await beat(workerID, tally)
                 if options.untilIdle { break }
                 try? await Task.sleep(nanoseconds: UInt64(options.pollSeconds * 1e9))
@@ -79,27 +73,38 @@ extension Runner {
         for job in jobs {
             let root = roots[job.id] ?? JobStore.JobRoot(root: (job.path as NSString).deletingLastPathComponent,
                                                           relativePath: (job.path as NSString).lastPathComponent)
-            let problem: String?
-            let url = config.roots.locate(root: root.root, relativePath: root.relativePath)
-            if let url {
-                let fingerprint = try? Fingerprint.of(path: url.path, mode: .sampled)
-                problem = fingerprint == nil ? "cannot read \(url.path) on this host"
-                    : fingerprint != job.fingerprint ? "\(url.path) on this host is not the file that was enqueued (its content differs)" : nil
-            } else {
-                problem = "its root \"\(root.root)\" is not mapped on this host; give --root \(root.root)=PATH"
-            }
-            if let problem {
+            switch locate(job, root) {
+            case .success(let url):
+                let base = config.roots.locate(root: root.root, relativePath: "") ?? url.deletingLastPathComponent()
+                out.append(JobTicket(jobID: job.id, file: Discovery.File(url: url, root: base, relativePath: root.relativePath,
+                                                                         size: 0, mtime: 0, inode: 0, device: 0)))
+            case .failure(let problem):
                 if let claimed = try? store.claim(jobID: job.id, owner: config.owner, leaseDuration: config.leaseSeconds) {
-                    _ = try? store.fail(claimed.lease, stage: nil, message: problem, retryable: true)
-                    await record(failure: .init(path: root.relativePath, stage: nil, reason: problem), job: job.id, tally: tally)
+                    _ = try? store.fail(claimed.lease, stage: nil, message: problem.description, retryable: true)
+                    await record(failure: .init(path: root.relativePath, stage: nil, reason: problem.description), job: job.id, tally: tally)
                 }
-                continue
             }
-            let rootURL = url!.deletingLastPathComponent()
-            let file = Discovery.File(url: url!, root: config.roots.locate(root: root.root, relativePath: "") ?? rootURL,
-                                      relativePath: root.relativePath, size: 0, mtime: 0, inode: 0, device: 0)
-            out.append(JobTicket(jobID: job.id, file: file))
         }
         return out
     }
+
+    /// The job's file on this host, if its root is mapped and its bytes are the ones enqueued.
+    private func locate(_ job: Job, _ root: JobStore.JobRoot) -> Result<URL, FileProblem> {
+        guard let url = config.roots.locate(root: root.root, relativePath: root.relativePath) else {
+            return .failure(FileProblem("its root \"\(root.root)\" is not mapped on this host; give --root \(root.root)=PATH"))
+        }
+        guard let fingerprint = try? Fingerprint.of(path: url.path, mode: .sampled) else {
+            return .failure(FileProblem("cannot read \(url.path) on this host"))
+        }
+        guard fingerprint == job.fingerprint else {
+            return .failure(FileProblem("\(url.path) on this host is not the file that was enqueued (its content differs)"))
+        }
+        return .success(url)
+    }
+}
+
+/// Why a worker cannot process a job's file here.
+struct FileProblem: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
 }

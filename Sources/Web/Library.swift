@@ -51,6 +51,14 @@ public struct VideoEntry: Sendable {
             case .cancelled: "cancelled"
             }
         }
+
+        /// Why the file is not (fully) done, for the page: a failure's or a degraded file's reason.
+        public var reason: String? {
+            switch self {
+            case .failed(let why), .degraded(let why): why
+            default: nil
+            }
+        }
     }
 
     public var job: Job

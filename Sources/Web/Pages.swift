@@ -13,9 +13,7 @@ enum Pages {
             let thumb = e.available.contains(.jpg)
                 ? "<img src=\"/files/\(id)/jpg\" alt=\"\" loading=\"lazy\">" : "<div class=\"noimg\"></div>"
             let tags = e.tags.map { "<span class=\"tag\">\(HTML.escape($0))</span>" }.joined()
-            var reason = ""
-            if case .failed(let why) = e.status { reason = "<div class=\"reason\">\(HTML.escape(why))</div>" }
-            if case .degraded(let why) = e.status { reason = "<div class=\"reason\">\(HTML.escape(why))</div>" }
+            let reason = e.status.reason.map { "<div class=\"reason\">\(HTML.escape($0))</div>" } ?? ""
             cards += """
                 <article class="card" data-job="\(id)"><a href="/video/\(id)">\(thumb)</a><div class="body">
                 <a class="title" href="/video/\(id)">\(HTML.escape(e.title))</a>
@@ -37,8 +35,7 @@ enum Pages {
         if let d = e.duration { meta.append(HTML.clock(d)) }
         var body = "<h1>\(HTML.escape(e.title))</h1><div class=\"muted\">\(meta.joined(separator: " · "))</div>"
         body += "<div class=\"status \(e.status.label)\">\(e.status.label)</div>"
-        if case .failed(let why) = e.status { body += "<div class=\"reason\">\(HTML.escape(why))</div>" }
-        if case .degraded(let why) = e.status { body += "<div class=\"reason\">\(HTML.escape(why))</div>" }
+        if let why = e.status.reason { body += "<div class=\"reason\">\(HTML.escape(why))</div>" }
         if !e.tags.isEmpty { body += "<div class=\"tags\">" + e.tags.map { "<span class=\"tag\">\(HTML.escape($0))</span>" }.joined() + "</div>" }
 
         var player = ""
