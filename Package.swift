@@ -104,21 +104,23 @@ let package = Package(
         .executableTarget(
             name: "recap",
             dependencies: [
-                "Media", "Store", "Speech", "Models", "Engine", "Pipeline", "Web",
+                "Media", "Store", "PostgresStore", "Speech", "Models", "Engine", "Pipeline", "Web",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // A tiny worker used by the store's multi-process and kill tests, and the store and queue benchmarks.
         .executableTarget(name: "StoreTestWorker", dependencies: ["Store", "PostgresStore"]),
+        // A throwaway PostgreSQL 15 cluster for the tests that need a real one (not linked into recap).
+        .target(name: "ThrowawayPostgres"),
 
         // MARK: Tests
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         // One contract suite, run against the SQLite store and a throwaway PostgreSQL cluster.
-        .testTarget(name: "StoreContractTests", dependencies: ["Store", "PostgresStore"]),
+        .testTarget(name: "StoreContractTests", dependencies: ["Store", "PostgresStore", "ThrowawayPostgres"]),
         .testTarget(name: "SpeechTests", dependencies: ["Speech", "Models", "Media"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Media", "Models"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Engine", "Store", "Media"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Engine", "Store", "Media", "ThrowawayPostgres"]),
         .testTarget(
             name: "WebTests",
             dependencies: [

@@ -12,9 +12,9 @@ extension Runner {
         let claimed: ClaimedJob
         do {
             // A job still marked running when we claim it was left by a run that stopped without giving it back.
-            let before = try? store.job(t.jobID)
-            guard let c = try store.claim(jobID: t.jobID, owner: config.owner, leaseDuration: config.leaseSeconds) else {
-                if let job = try? store.job(t.jobID), job.state == .failed {
+            let before = try? await store.job(t.jobID)
+            guard let c = try await store.claim(jobID: t.jobID, owner: config.owner, leaseDuration: config.leaseSeconds) else {
+                if let job = try? await store.job(t.jobID), job.state == .failed {
                     // An earlier attempt failed and its retry backoff has not elapsed yet.
                     let when = ISO8601DateFormatter().string(from: job.notBefore)
                     await record(failure: .init(path: t.file.relativePath, stage: nil,
@@ -42,7 +42,7 @@ extension Runner {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(lease.duration / 3 * 1e9))
                 if Task.isCancelled { break }
-                guard let next = try? store.heartbeat(current) else { break }
+                guard let next = try? await store.heartbeat(current) else { break }
                 current = next
             }
         }
@@ -141,20 +141,20 @@ extension Runner {
                                    warnings: p.warnings + seen.warnings, timings: p.timings, workDir: p.workDir)
             let writer = WriteStage(spec: spec, out: config.out, engine: engine.description, identity: identity.engine, ocrModel: media.ocrModel)
             let written: [String] = try await stage(.write, &p) { try writer.write(result) }
-            try store.replaceSearchEntries(p.lease, path: p.file.url.path, entries: writer.searchEntries(result), media: writer.searchMedia(result))
+            try await store.replaceSearchEntries(p.lease, path: p.file.url.path, entries: writer.searchEntries(result), media: writer.searchMedia(result))
             let outputs = JSONValue.array(written.map { .string($0) }).data()
             if let degraded = summary.degraded {
                 // The outputs stand (measured and extractive), but the model's part is asked for again by the next
                 // run: its stages lose their checkpoints; the frames stay for it, the audio clips are not needed.
-                try store.complete(p.lease, result: outputs, degraded: degraded, redo: [.summarize, .write])
+                try await store.complete(p.lease, result: outputs, degraded: degraded, redo: [.summarize, .write])
                 p.heartbeat.cancel()
                 try? FileManager.default.removeItem(at: p.workDir.appendingPathComponent("audio", isDirectory: true))
             } else {
-                try store.complete(p.lease, result: outputs)
+                try await store.complete(p.lease, result: outputs)
                 p.heartbeat.cancel()
                 try? FileManager.default.removeItem(at: p.workDir)
             }
-            let calls = (try? store.engineCalls(jobID: p.jobID).values.reduce(0, +)) ?? 0
+            let calls = (try? await store.engineCalls(jobID: p.jobID).values.reduce(0, +)) ?? 0
             let timings = p.timings
             let callsNow = counters.take(p.jobID)
             let seconds = p.probe.durationSeconds

@@ -38,12 +38,12 @@ extension Runner {
         do {
             let v = try await compute()
             let calls = counter.value - before
-            if calls > 0 { try? store.recordEngineCalls(jobID: ctx.jobID, stage: key, count: calls) }
-            try store.checkpoint(ctx.lease, stage: key, value: v, startedAt: started)
+            if calls > 0 { try? await store.recordEngineCalls(jobID: ctx.jobID, stage: key, count: calls) }
+            try await store.checkpoint(ctx.lease, stage: key, encoding: v, startedAt: started)
             return (v, Date().timeIntervalSince(started))
         } catch {
             let calls = counter.value - before
-            if calls > 0 { try? store.recordEngineCalls(jobID: ctx.jobID, stage: key, count: calls) }
+            if calls > 0 { try? await store.recordEngineCalls(jobID: ctx.jobID, stage: key, count: calls) }
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
             if error is StoreError { throw error }
             // A file that is not media fails at probe: retrying it cannot help.
@@ -70,7 +70,7 @@ extension Runner {
         } else {
             stageName = nil; reason = "\(error)"
         }
-        _ = try? store.fail(p.lease, stage: stageName.map { Store.Stage(rawValue: $0) }, message: reason, retryable: retryable)
+        _ = try? await store.fail(p.lease, stage: stageName.map { Store.Stage(rawValue: $0) }, message: reason, retryable: retryable)
         try? FileManager.default.removeItem(at: p.workDir)
         let callsNow = counters.take(p.jobID)
         await tally.update { $0.engineCalls += callsNow }
@@ -85,7 +85,7 @@ extension Runner {
     /// Gives a job back (Ctrl-C or engine gone): checkpoints stay, the attempt does not count.
     func abandon(_ p: Prepared) async {
         p.heartbeat.cancel()
-        try? store.release(p.lease)
+        try? await store.release(p.lease)
     }
 }
 

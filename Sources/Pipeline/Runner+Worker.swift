@@ -17,21 +17,21 @@ extension Runner {
     /// until none is ready. The registry row's heartbeat, jobs done and failures are what `recap status` shows.
     public func work(_ options: WorkerOptions) async -> RunSummary {
         let started = Date()
-        var base = RunSummary(pipeline: "\(spec.name) v\(spec.version)", out: config.out.root.path, store: store.path)
+        var base = RunSummary(pipeline: "\(spec.name) v\(spec.version)", out: config.out.root.path, store: store.location)
         let workerID: Int64
         do {
-            workerID = try store.registerWorker(name: config.owner, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()))
+            workerID = try await store.registerWorker(name: config.owner, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()))
         } catch {
-            base.failures.append(.init(path: store.path, stage: nil, reason: "could not register in the job store: \(error)"))
+            base.failures.append(.init(path: store.location, stage: nil, reason: "could not register in the job store: \(error)"))
             base.settleExitCode()
             return base
         }
-        sweepWorkFolders()
+        await sweepWorkFolders()
         let tally = Tally(base)
         let id = identity
         while !Task.isCancelled {
             let ready: [Job]
-            do { ready = try store.readyJobs(identity: id, limit: max(4, config.jobs * 4)) } catch {
+            do { ready = try await store.readyJobs(identity: id, limit: max(4, config.jobs * 4)) } catch {
                 // The store may be briefly unavailable (locked, a disk hiccup): say so and try again later.
                 FileHandle.standardError.write(Data("recap worker: the job store did not answer (\(error)); retrying\n".utf8))
                 ready = []
@@ -61,17 +61,17 @@ extension Runner {
 
     private func beat(_ workerID: Int64, _ tally: Tally) async {
         let s = await tally.get()
-        try? store.workerHeartbeat(workerID, jobsDone: s.succeeded + s.degraded.count, failures: s.failures.count)
+        try? await store.workerHeartbeat(workerID, jobsDone: s.succeeded + s.degraded.count, failures: s.failures.count)
     }
 
     /// Where each ready job's file is on this host. A job whose root this host does not map, whose file is
     /// missing, or whose bytes are not the ones enqueued (another file at the same place) fails with the reason
     /// and waits for its backoff, so another host, or this one after a fix, can take it.
     private func tickets(for jobs: [Job], tally: Tally) async -> [JobTicket] {
-        let roots = (try? store.roots(jobIDs: jobs.map(\.id))) ?? [:]
+        let roots = (try? await store.roots(jobIDs: jobs.map(\.id))) ?? [:]
         var out: [JobTicket] = []
         for job in jobs {
-            let root = roots[job.id] ?? JobStore.JobRoot(root: (job.path as NSString).deletingLastPathComponent,
+            let root = roots[job.id] ?? JobRoot(root: (job.path as NSString).deletingLastPathComponent,
                                                           relativePath: (job.path as NSString).lastPathComponent)
             switch locate(job, root) {
             case .success(let url):
@@ -79,8 +79,8 @@ extension Runner {
                 out.append(JobTicket(jobID: job.id, file: Discovery.File(url: url, root: base, relativePath: root.relativePath,
                                                                          size: 0, mtime: 0, inode: 0, device: 0)))
             case .failure(let problem):
-                if let claimed = try? store.claim(jobID: job.id, owner: config.owner, leaseDuration: config.leaseSeconds) {
-                    _ = try? store.fail(claimed.lease, stage: nil, message: problem.description, retryable: true)
+                if let claimed = try? await store.claim(jobID: job.id, owner: config.owner, leaseDuration: config.leaseSeconds) {
+                    _ = try? await store.fail(claimed.lease, stage: nil, message: problem.description, retryable: true)
                     await record(failure: .init(path: root.relativePath, stage: nil, reason: problem.description), job: job.id, tally: tally)
                 }
             }
@@ -89,7 +89,7 @@ extension Runner {
     }
 
     /// The job's file on this host, if its root is mapped and its bytes are the ones enqueued.
-    private func locate(_ job: Job, _ root: JobStore.JobRoot) -> Result<URL, FileProblem> {
+    private func locate(_ job: Job, _ root: JobRoot) -> Result<URL, FileProblem> {
         guard let url = config.roots.locate(root: root.root, relativePath: root.relativePath) else {
             return .failure(FileProblem("its root \"\(root.root)\" is not mapped on this host; give --root \(root.root)=PATH"))
         }

@@ -29,7 +29,11 @@ public final class Runner: Sendable {
     }
 
     public let config: Config
-    public let store: JobStore
+    /// The jobs: this host's SQLite store, or a store shared by many hosts (PostgreSQL).
+    public let store: any PipelineStore
+    /// This host's own SQLite store: its stat cache (inodes are per host) and its run log. With one host it
+    /// is `store` itself.
+    public let local: JobStore
     public let media: any MediaPort
     public let speech: (any SpeechPort)?
     public let engine: any EnginePort
@@ -37,11 +41,19 @@ public final class Runner: Sendable {
     /// Engine calls per job, shared by the two sides of the run.
     let counters = CounterBook()
 
-    public init(config: Config, store: JobStore, media: any MediaPort, speech: (any SpeechPort)?,
+    public convenience init(config: Config, store: JobStore, media: any MediaPort, speech: (any SpeechPort)?,
+                            engine: any EnginePort, progress: ProgressReporter) {
+        self.init(config: config, store: store, local: store, media: media, speech: speech, engine: engine, progress: progress)
+    }
+
+    public init(config: Config, store: any PipelineStore, local: JobStore, media: any MediaPort, speech: (any SpeechPort)?,
                 engine: any EnginePort, progress: ProgressReporter) {
-        self.config = config; self.store = store; self.media = media; self.speech = speech
+        self.config = config; self.store = store; self.local = local; self.media = media; self.speech = speech
         self.engine = engine; self.progress = progress
     }
+
+    /// One host, one SQLite store: copies and moves of done files get their outputs, old identities are adopted.
+    var sqlite: JobStore? { store as? JobStore }
 
     var spec: PipelineSpec { config.spec }
 
@@ -107,35 +119,35 @@ public final class Runner: Sendable {
 
     func run(_ found: Discovery.Result, enqueueOnly: Bool) async -> RunSummary {
         let started = Date()
-        var base = RunSummary(pipeline: "\(spec.name) v\(spec.version)", out: config.out.root.path, store: store.path)
+        var base = RunSummary(pipeline: "\(spec.name) v\(spec.version)", out: config.out.root.path, store: store.location)
         base.discovered = found.files.count
         base.discoveryIssues = found.issues.filter { !$0.isFailure }.map(\.description)
         // Media that was pointed at but cannot be read fails the run (exit 2), each with its reason.
         base.failures += found.issues.filter(\.isFailure).map { RunSummary.Failure(path: $0.path, stage: nil, reason: $0.reason) }
-        let runID = try? store.beginRun(command: CommandLine.arguments.joined(separator: " "))
-        sweepWorkFolders()
+        let runID = try? local.beginRun(command: CommandLine.arguments.joined(separator: " "))
+        await sweepWorkFolders()
         let id = identity
         // Jobs an earlier release made for the same work keep counting as done (see `JobKey.legacyIdentity`).
         // Only when nothing is transcribed: those releases transcribed without Silero VAD (words on music),
         // so their transcripts are not this work and are redone.
-        if hearing == nil {
-            _ = try? store.adopt(JobKey.legacyIdentity(spec: spec, engine: engine.description, whisperModel: speech?.modelName), as: id)
+        if hearing == nil, let sqlite {
+            _ = try? sqlite.adopt(JobKey.legacyIdentity(spec: spec, engine: engine.description, whisperModel: speech?.modelName), as: id)
         }
         let report: RescanReport
         do {
-            report = try store.rescan(found.files.map(\.url), identity: id)
+            report = try await store.rescan(paths: found.files.map { $0.url.standardizedFileURL.path }, identity: id, cache: local)
         } catch {
-            base.failures.append(.init(path: store.path, stage: nil, reason: "the job store refused the scan: \(error)"))
+            base.failures.append(.init(path: store.location, stage: nil, reason: "the job store refused the scan: \(error)"))
             base.settleExitCode()
             return base
         }
         // Where each new or moved file lives, for workers elsewhere (unchanged files already said so).
-        var roots: [Int64: JobStore.JobRoot] = [:]
+        var roots: [Int64: JobRoot] = [:]
         for (item, file) in zip(report.items, found.files) where item.change != .unchanged {
             if let id = item.jobID { roots[id] = .init(root: config.roots.name(for: file.root), relativePath: file.relativePath) }
         }
-        do { try store.setRoots(roots) } catch {
-            base.failures.append(.init(path: store.path, stage: nil, reason: "the job store refused the scan: \(error)"))
+        do { try await store.setRoots(roots) } catch {
+            base.failures.append(.init(path: store.location, stage: nil, reason: "the job store refused the scan: \(error)"))
         }
         var byJob: [Int64: Discovery.File] = [:]
         for (item, file) in zip(report.items, found.files) {
@@ -150,7 +162,7 @@ public final class Runner: Sendable {
             switch item.state {
             case .succeeded?: base.unchanged += 1
             case .dead?, .cancelled?:
-                let why = (try? store.job(jobID))??.lastError ?? "failed in an earlier run"
+                let why = (try? await store.job(jobID))??.lastError ?? "failed in an earlier run"
                 base.failures.append(.init(path: file.relativePath, stage: nil, reason: "\(why) (earlier run; `recap jobs retry` to try again)"))
             default: break
             }
@@ -161,7 +173,7 @@ public final class Runner: Sendable {
             base.pending = pending.count
             base.wallSeconds = Date().timeIntervalSince(started)
             base.settleExitCode()
-            if let runID { try? store.finishRun(runID, counts: RunCounts(discovered: base.discovered, enqueued: report.enqueued, succeeded: 0,
+            if let runID { try? local.finishRun(runID, counts: RunCounts(discovered: base.discovered, enqueued: report.enqueued, succeeded: 0,
                                                                           failed: base.failures.count, skipped: base.unchanged)) }
             return base
         }
@@ -169,8 +181,8 @@ public final class Runner: Sendable {
         await progress.begin(total: pending.count)
         await process(pending.map { JobTicket(jobID: $0.0, file: $0.1) }, tally: tally)
         // Every path gets its outputs: copies and moved files from the finished work, with no engine call.
-        if !Task.isCancelled {
-            let placement = OutputPlacement(store: store, out: config.out)
+        if !Task.isCancelled, let sqlite {
+            let placement = OutputPlacement(store: sqlite, out: config.out)
             for (item, file) in zip(report.items, found.files) {
                 guard let jobID = item.jobID else { continue }
                 do {
@@ -198,7 +210,7 @@ public final class Runner: Sendable {
         summary.wallSeconds = Date().timeIntervalSince(started)
         summary.settleExitCode()
         if let runID {
-            try? store.finishRun(runID, counts: RunCounts(discovered: summary.discovered, enqueued: report.enqueued,
+            try? local.finishRun(runID, counts: RunCounts(discovered: summary.discovered, enqueued: report.enqueued,
                                                           succeeded: summary.succeeded, failed: summary.failures.count,
                                                           skipped: summary.unchanged), finished: !summary.interrupted)
         }
@@ -255,12 +267,12 @@ public final class Runner: Sendable {
     /// Removes the work folders of jobs that are finished or gone: a kill between a job's completion and its
     /// clean-up leaves one behind, and nothing else would ever remove it. Folders of jobs that may still
     /// resume (queued, running, failed) are kept: their checkpoints point into them.
-    func sweepWorkFolders() {
+    func sweepWorkFolders() async {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: config.workRoot.path) else { return }
         for name in names {
             guard let id = Int64(name) else { continue }
             let job: Job?
-            do { job = try store.job(id) } catch { continue }  // the store could not say: keep it
+            do { job = try await store.job(id) } catch { continue }  // the store could not say: keep it
             switch job?.state {
             case nil, .succeeded?, .dead?, .cancelled?:
                 try? FileManager.default.removeItem(at: config.workRoot.appendingPathComponent(name, isDirectory: true))

@@ -42,6 +42,11 @@ public final class PostgresJobStore: JobQueue {
         runner = Task { await client.run() }
     }
 
+    /// Whether `string` names a PostgreSQL database (`postgres://` or `postgresql://`) rather than a SQLite file.
+    public static func names(_ string: String) -> Bool {
+        string.hasPrefix("postgres://") || string.hasPrefix("postgresql://")
+    }
+
     /// Connects to `url` (`postgres://user:pass@host:port/db`) and brings its schema up to date. Two
     /// processes starting at once are safe: migrations run under a transaction-scoped advisory lock.
     public static func open(url: String, options: Options = Options()) async throws -> PostgresJobStore {

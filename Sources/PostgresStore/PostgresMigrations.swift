@@ -62,6 +62,37 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        Migration(id: 3, name: "pipeline-data", statements: [
+            // Where each job's file is, as input root + relative path (hosts map roots to their own mounts).
+            """
+            CREATE TABLE job_roots (
+              job_id bigint PRIMARY KEY REFERENCES jobs ON DELETE CASCADE, root text NOT NULL, relative_path text NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE engine_calls (
+              job_id bigint NOT NULL REFERENCES jobs ON DELETE CASCADE, stage text NOT NULL, calls bigint NOT NULL,
+              PRIMARY KEY (job_id, stage)
+            )
+            """,
+            // The texts search indexes, with a word index ('simple': no stemming, names stay names).
+            """
+            CREATE TABLE search_entries (
+              id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+              job_id bigint NOT NULL REFERENCES jobs ON DELETE CASCADE, path text NOT NULL, kind text NOT NULL,
+              start_s double precision, end_s double precision, text text NOT NULL, speaker text,
+              words tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED
+            )
+            """,
+            "CREATE INDEX search_entries_job ON search_entries (job_id)",
+            "CREATE INDEX search_entries_words ON search_entries USING gin (words)",
+            """
+            CREATE TABLE search_media (
+              job_id bigint PRIMARY KEY REFERENCES jobs ON DELETE CASCADE,
+              duration double precision, language text, media_date double precision
+            )
+            """,
+        ]),
     ]
 
     /// Brings the schema up to date inside the caller's transaction.

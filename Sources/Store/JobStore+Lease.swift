@@ -149,9 +149,7 @@ extension JobStore {
 
     /// Encodes `value` as JSON and checkpoints it.
     public func checkpoint<T: Encodable>(_ lease: Lease, stage: Stage, value: T, fileRef: String? = nil, startedAt: Date? = nil) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try checkpoint(lease, stage: stage, result: try encoder.encode(value), fileRef: fileRef, startedAt: startedAt)
+        try checkpoint(lease, stage: stage, result: try Checkpoint.encode(value), fileRef: fileRef, startedAt: startedAt)
     }
 
     /// Marks the job succeeded and releases the lease, if it is still ours.

@@ -2,14 +2,14 @@ import Foundation
 import GRDB
 
 /// Where a job's file lives as (input root, path under it), and the jobs a worker may take now.
-extension JobStore {
-    /// A job's file as its enqueuer named it: `root` is a name from `--root NAME=PATH`, or an absolute folder.
-    public struct JobRoot: Sendable, Hashable {
-        public var root: String
-        public var relativePath: String
-        public init(root: String, relativePath: String) { self.root = root; self.relativePath = relativePath }
-    }
+/// A job's file as its enqueuer named it: `root` is a name from `--root NAME=PATH`, or an absolute folder.
+public struct JobRoot: Sendable, Hashable {
+    public var root: String
+    public var relativePath: String
+    public init(root: String, relativePath: String) { self.root = root; self.relativePath = relativePath }
+}
 
+extension JobStore {
     /// Records (or updates) where each job's file lives. Rows that already say so are not written.
     public func setRoots(_ roots: [Int64: JobRoot]) throws {
         guard !roots.isEmpty else { return }

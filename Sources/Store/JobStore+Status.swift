@@ -14,6 +14,11 @@ public struct StoreSummary: Sendable {
         public var stage: Stage?
         public var message: String
         public var at: Date
+
+        public init(jobID: Int64, path: String, state: JobState, attempt: Int, outcome: AttemptOutcome, stage: Stage?, message: String, at: Date) {
+            self.jobID = jobID; self.path = path; self.state = state; self.attempt = attempt; self.outcome = outcome
+            self.stage = stage; self.message = message; self.at = at
+        }
     }
 
     public struct Throughput: Sendable, Hashable {
@@ -23,6 +28,10 @@ public struct StoreSummary: Sendable {
         public var lastRunJobsPerMinute: Double?
         /// Mean seconds per stage over the most recent 1,000 checkpoints.
         public var meanStageSeconds: [Stage: Double]
+
+        public init(succeededLastHour: Int, lastRunJobsPerMinute: Double?, meanStageSeconds: [Stage: Double]) {
+            self.succeededLastHour = succeededLastHour; self.lastRunJobsPerMinute = lastRunJobsPerMinute; self.meanStageSeconds = meanStageSeconds
+        }
     }
 
     public var path: String
@@ -31,6 +40,11 @@ public struct StoreSummary: Sendable {
     public var failures: [Failure]
     public var throughput: Throughput
     public var engineCalls: Int
+
+    public init(path: String, counts: [JobState: Int], runs: [RunRecord], failures: [Failure], throughput: Throughput, engineCalls: Int) {
+        self.path = path; self.counts = counts; self.runs = runs; self.failures = failures; self.throughput = throughput
+        self.engineCalls = engineCalls
+    }
 }
 
 extension JobStore {

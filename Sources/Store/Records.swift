@@ -95,6 +95,13 @@ public struct Checkpoint: Sendable, Hashable {
     public var duration: TimeInterval { finishedAt.timeIntervalSince(startedAt) }
 
     /// Decodes the JSON result.
+    /// A stage's value as stored: JSON with sorted keys, so the same value is the same bytes.
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(value)
+    }
+
     public func decode<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T {
         try decoder.decode(T.self, from: result ?? Data("null".utf8))
     }

@@ -2,6 +2,7 @@ import Foundation
 import PostgresStore
 import Store
 import Testing
+import ThrowawayPostgres
 
 /// The implementations the contract suite runs against. Each test takes one as its argument.
 enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {

@@ -1,6 +1,7 @@
 import Foundation
 import Store
 import Testing
+import ThrowawayPostgres
 
 /// The job queue's contract, written once and run against every ``Backend``: the SQLite store in a temp
 /// folder, and PostgreSQL on a throwaway cluster (TestCluster). Times are real (short leases and backoffs),

@@ -37,9 +37,8 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let path = StoreLocation.resolve(store: store, outputFolder: out)
         let db: JobStore
-        do { db = try JobStore(url: path, options: .init(create: false)) } catch {
+        do { db = try JobStore(url: try StoreChoice.indexFile(store: store, outputFolder: out, command: "export"), options: .init(create: false)) } catch {
             FileHandle.standardError.write(Data("recap export: \(error)\n".utf8))
             throw ExitCode(1)
         }
@@ -48,7 +47,7 @@ struct ExportCommand: AsyncParsableCommand {
         for s in report.skipped { FileHandle.standardError.write(Data("recap export: skipped \(s)\n".utf8)) }
         print("recap export: \(report.examples) example\(report.examples == 1 ? "" : "s") (\(report.images) frames, \(report.audioClips) audio clips) in \(target.path)")
         if report.examples == 0 {
-            FileHandle.standardError.write(Data("recap export: no corrected outputs in \(path.path); correct titles, summaries or captions on `recap serve --review`'s video pages first\n".utf8))
+            FileHandle.standardError.write(Data("recap export: no corrected outputs in \(db.path); correct titles, summaries or captions on `recap serve --review`'s video pages first\n".utf8))
         }
     }
 }

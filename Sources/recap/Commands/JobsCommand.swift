@@ -41,9 +41,9 @@ struct JobsListCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let store = try storeOptions.open()
+        let store = try await storeOptions.open()
         let jobs: [Job]
-        do { jobs = try store.jobs(state: state, limit: max(1, limit)) } catch { throw StoreCLI.fail(error) }
+        do { jobs = try await store.jobs(state: state, limit: max(1, limit)) } catch { throw StoreCLI.fail(error) }
         if json { return try StoreCLI.printJSON(jobs.map(JobJSON.init)) }
         if jobs.isEmpty {
             print(state.map { "No \($0.rawValue) jobs." } ?? "No jobs yet.")
@@ -79,12 +79,12 @@ struct JobsShowCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let store = try storeOptions.open()
+        let store = try await storeOptions.open()
         do {
-            guard let job = try store.job(id) else { throw StoreError.jobNotFound(jobID: id) }
-            let checkpoints = try store.checkpoints(jobID: id).values.sorted { $0.stage < $1.stage }
-            let attempts = try store.attempts(jobID: id)
-            let calls = try store.engineCalls(jobID: id)
+            guard let job = try await store.job(id) else { throw StoreError.jobNotFound(jobID: id) }
+            let checkpoints = try await store.checkpoints(jobID: id).values.sorted { $0.stage < $1.stage }
+            let attempts = try await store.attempts(jobID: id)
+            let calls = try await store.engineCalls(jobID: id)
             if json {
                 return try StoreCLI.printJSON(JobDetailJSON(job: job, checkpoints: checkpoints, attempts: attempts, calls: calls))
             }
@@ -162,12 +162,12 @@ struct JobsRetryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try storeOptions.open()
+        let store = try await storeOptions.open()
         var states: Set<JobState> = []
         if failed { states.insert(.failed) }
         if dead { states.insert(.dead) }
         let revived: Int
-        do { revived = try store.retry(ids: ids, states: states) } catch { throw StoreCLI.fail(error) }
+        do { revived = try await store.retry(ids: ids, states: states) } catch { throw StoreCLI.fail(error) }
         if json { return try StoreCLI.printJSON(["retried": revived]) }
         print(revived == 0 ? "No jobs to retry." : "Queued \(revived) job\(revived == 1 ? "" : "s") again; `recap run` will process them.")
     }
@@ -189,8 +189,8 @@ struct JobsCancelCommand: AsyncParsableCommand {
     var id: Int64
 
     func run() async throws {
-        let store = try storeOptions.open()
-        do { try store.cancel(id) } catch { throw StoreCLI.fail(error) }
+        let store = try await storeOptions.open()
+        do { try await store.cancel(id) } catch { throw StoreCLI.fail(error) }
         print("Cancelled job \(id).")
     }
 }

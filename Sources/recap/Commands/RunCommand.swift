@@ -52,7 +52,7 @@ struct RunCommand: AsyncParsableCommand {
         for u in inputs where !FileManager.default.fileExists(atPath: u.path) {
             fail(1, "\(u.path): no such file or folder")
         }
-        let o = options.openOutput("run")
+        let o = await options.openOutput("run")
         // Discovery first: an unchanged folder never needs the engine, but the engine's identity is part
         // of every job's key, so it is made (not started: llama-server starts on first use) before the scan.
         let found = Discovery(excluded: [o.outURL]).discover(inputs)
@@ -66,7 +66,8 @@ struct RunCommand: AsyncParsableCommand {
             return
         }
 
-        let embedding = options.embedding, indexVectors = !options.noVectors && !o.spec.index.isEmpty
+        // Search vectors are made from the SQLite store's texts; a shared store's texts are searched by words.
+        let embedding = options.embedding, indexVectors = !options.noVectors && !o.spec.index.isEmpty && !o.sharesJobs
         let work = Task {
             var summary = await runner.run(found)
             summary.engineServers = (theEngine as? EnginePool)?.endpointReports()

@@ -13,7 +13,10 @@ struct RunOptions: ParsableArguments {
     @Option(name: .long, help: "Output folder; the input tree is mirrored under it.")
     var out: String = StoreLocation.defaultOutputFolder
 
-    @Option(name: .long, help: "Job store file (default: $RECAP_STORE, else OUT/.recap/store.sqlite).")
+    @Option(name: .long, help: ArgumentHelp(
+        "Job store: a SQLite file, or postgres://user:password@host:port/db shared by workers on many hosts.",
+        discussion: "Default: $RECAP_STORE, else OUT/.recap/store.sqlite. With PostgreSQL, each host keeps its stat cache and run log in a SQLite file of its own under the cache folder.",
+        valueName: "file|url"))
     var store: String?
 
     @Option(name: .long, help: "Files processed at once on each side (decoding and engine); decoding of the next file always overlaps the engine's work on the current one.")
@@ -68,7 +71,7 @@ struct RunOptions: ParsableArguments {
     }
 
     /// The pipeline, the output folder (created) and the store (opened, migrated), or exit 1 with the reason.
-    func openOutput(_ command: String) -> RunOutput {
+    func openOutput(_ command: String) async -> RunOutput {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         let spec: PipelineSpec
         do { spec = try PipelineLibrary.resolve(pipeline).withSubtitles(maxLineChars: maxLineChars, maxCharsPerSecond: maxCPS) } catch { Self.fail(command, 1, "\(error)") }
@@ -78,10 +81,24 @@ struct RunOptions: ParsableArguments {
         do { try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true) } catch {
             Self.fail(command, 1, "\(outURL.path): cannot create the output folder (\(error.localizedDescription))")
         }
-        let storeURL = StoreLocation.resolve(store: store, outputFolder: outURL.path)
-        let jobStore: JobStore
-        do { jobStore = try JobStore(url: storeURL) } catch { Self.fail(command, 1, "\(error)") }
-        return RunOutput(spec: spec, roots: rootMap, outURL: outURL, storeURL: storeURL, store: jobStore)
+        switch StoreChoice.resolve(store: store, outputFolder: outURL.path) {
+        case .sqlite(let storeURL):
+            let jobStore: JobStore
+            do { jobStore = try JobStore(url: storeURL) } catch { Self.fail(command, 1, "\(error)") }
+            return RunOutput(spec: spec, roots: rootMap, outURL: outURL, storeURL: storeURL, store: jobStore, queue: jobStore)
+        case .postgres(let url):
+            let storeURL = StoreChoice.hostStore(outputFolder: outURL, database: url)
+            let local: JobStore
+            do {
+                try FileManager.default.createDirectory(at: storeURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+                local = try JobStore(url: storeURL)
+            } catch { Self.fail(command, 1, "\(error)") }
+            // Each concurrent stage may hold a connection; a few more for heartbeats and the worker's polling.
+            do {
+                let shared = try await StoreChoice.openPostgres(url, connections: 2 * jobs + 4)
+                return RunOutput(spec: spec, roots: rootMap, outURL: outURL, storeURL: storeURL, store: local, queue: shared)
+            } catch { Self.fail(command, 1, "\(error)") }
+        }
     }
 
     /// The engine (made, not started: llama-server starts on first use) and the runner over it. `relativePaths`
@@ -118,7 +135,7 @@ struct RunOptions: ParsableArguments {
             config: .init(spec: o.spec, out: OutputPaths(root: o.outURL).separating(relativePaths),
                           workRoot: o.storeURL.deletingLastPathComponent().appendingPathComponent("work"),
                           jobs: jobs, leaseSeconds: leaseSeconds, transcripts: source, roots: o.roots),
-            store: o.store, media: FFmpegMedia(ocr: models.ocr), speech: speech, engine: bridge, progress: progress)
+            store: o.queue, local: o.store, media: FFmpegMedia(ocr: models.ocr), speech: speech, engine: bridge, progress: progress)
         return (runner, theEngine)
     }
 
@@ -160,6 +177,10 @@ struct RunOutput {
     var spec: PipelineSpec
     var roots: RootMap
     var outURL: URL
+    /// This host's SQLite store (its scratch folder is beside it).
     var storeURL: URL
     var store: JobStore
+    /// Where the jobs are: `store` itself, or a PostgreSQL store shared by many hosts.
+    var queue: any PipelineStore
+    var sharesJobs: Bool { !(queue is JobStore) }
 }

@@ -82,9 +82,8 @@ struct SearchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let path = StoreLocation.resolve(store: store, outputFolder: out)
         let db: JobStore
-        do { db = try JobStore(url: path, options: .init(create: false)) } catch {
+        do { db = try JobStore(url: try StoreChoice.indexFile(store: store, outputFolder: out, command: "search"), options: .init(create: false)) } catch {
             FileHandle.standardError.write(Data("recap search: \(error)\n".utf8))
             throw ExitCode(1)
         }
@@ -110,7 +109,7 @@ struct SearchCommand: AsyncParsableCommand {
             return
         }
         if hits.isEmpty {
-            FileHandle.standardError.write(Data("no matches for \"\(text)\" in \(path.path)\n".utf8))
+            FileHandle.standardError.write(Data("no matches for \"\(text)\" in \(db.path)\n".utf8))
             return
         }
         for h in hits {

@@ -59,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         let db: JobStore
         let archive: Archive
         do {
-            db = try JobStore(url: StoreLocation.resolve(store: store, outputFolder: outURL.path), options: .init(create: false))
+            db = try JobStore(url: StoreChoice.indexFile(store: store, outputFolder: outURL.path, command: "serve"), options: .init(create: false))
             archive = try Archive(out: outURL, store: db)
         } catch {
             throw StoreCLI.fail(error)

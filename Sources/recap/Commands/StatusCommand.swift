@@ -1,25 +1,27 @@
 import ArgumentParser
 import Foundation
+import PostgresStore
 import Store
 
 /// Where `recap status` and `recap jobs` find the store; the same resolution `recap run` uses.
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The job store file.",
+        "The job store: a SQLite file, or a postgres:// URL.",
         discussion: "Default: $RECAP_STORE if set, else OUT/.recap/store.sqlite (OUT = --out, default ./recap-out).",
-        valueName: "file"))
+        valueName: "file|url"))
     var store: String?
 
     @Option(name: .long, help: ArgumentHelp("The output folder of `recap run`, to find its store.", valueName: "dir"))
     var out: String?
 
-    var location: URL { StoreLocation.resolve(store: store, outputFolder: out) }
-
-    /// Opens the existing store; a missing, foreign, damaged or read-only store is reported on
-    /// stderr and ends the command with exit code 1.
-    func open() throws -> JobStore {
+    /// Opens the existing store; a missing, foreign, damaged or read-only store (or an unreachable database)
+    /// is reported on stderr and ends the command with exit code 1.
+    func open() async throws -> any PipelineStore {
         do {
-            return try JobStore(url: location, options: .init(create: false))
+            switch StoreChoice.resolve(store: store, outputFolder: out) {
+            case .sqlite(let url): return try JobStore(url: url, options: .init(create: false))
+            case .postgres(let url): return try await StoreChoice.openPostgres(url, connections: 2)
+            }
         } catch {
             throw StoreCLI.fail(error)
         }
@@ -87,11 +89,19 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let store = try storeOptions.open()
+        let store = try await storeOptions.open()
         let summary: StoreSummary
-        do { summary = try store.summary(runs: max(0, recent), failures: max(0, recent)) } catch { throw StoreCLI.fail(error) }
+        do {
+            if let sqlite = store as? JobStore {
+                summary = try sqlite.summary(runs: max(0, recent), failures: max(0, recent))
+            } else if let shared = store as? PostgresJobStore {
+                summary = try await shared.summary(failures: max(0, recent))  // runs are in each host's own log
+            } else {
+                throw StoreError.database(path: store.location, detail: "no status for this kind of store")
+            }
+        } catch { throw StoreCLI.fail(error) }
         // A store from before the worker registry has no workers to show.
-        let workers = Array(((try? store.workers()) ?? []).prefix(max(0, recent)))
+        let workers = Array(((try? await store.workers()) ?? []).prefix(max(0, recent)))
         if json {
             var out = StatusJSON(summary)
             out.workers = workers.map { .init(id: $0.id, name: $0.name, host: $0.host, pid: $0.pid, startedAt: $0.startedAt,

@@ -44,8 +44,8 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let o = options.openOutput("worker")
-        let relativePaths = (try? o.store.allRelativePaths()) ?? []
+        let o = await options.openOutput("worker")
+        let relativePaths = (try? await o.queue.allRelativePaths()) ?? []
         let (runner, theEngine) = await options.makeRunner(o, relativePaths: relativePaths, command: "worker")
         let workerOptions = Runner.WorkerOptions(pollSeconds: pollSeconds, untilIdle: untilIdle)
         let work = Task {

@@ -8,18 +8,24 @@ import Glibc
 /// swept by the next one). One cluster per process, started on first use; each test gets its own database.
 ///
 /// initdb refuses to run as root, and tests run as root on CI: then the server runs as `nobody`.
-final class TestCluster: Sendable {
-    static let binaries = "/usr/lib/postgresql/15/bin"
+///
+/// A library target, not test code, so that every test target that needs a real PostgreSQL (the store's
+/// contract suite, the workers' end-to-end tests) starts it the same way. Nothing in `recap` links it.
+public final class TestCluster: Sendable {
+    public static let binaries = "/usr/lib/postgresql/15/bin"
     static let folderPrefix = "recap-pg-"
 
     /// Started once, on first use; a failure to start is every PostgreSQL test's failure, with its reason.
-    static let shared: Result<TestCluster, any Error> = Result { try TestCluster() }
+    public static let shared: Result<TestCluster, any Error> = Result { try TestCluster() }
 
-    let port: Int
-    let folder: URL
+    public let port: Int
+    public let folder: URL
+    private let settings: String
     private let counter = Counter()
 
-    private init() throws(ClusterError) {
+    /// A cluster of its own, listening on loopback and on `addresses` too (another network namespace's way in),
+    /// trusting connections from `networks` (CIDR, e.g. "10.231.0.0/24") without a password.
+    public init(addresses: [String] = [], networks: [String] = []) throws(ClusterError) {
         guard FileManager.default.isExecutableFile(atPath: "\(Self.binaries)/initdb") else {
             throw ClusterError("PostgreSQL 15 is not installed (no \(Self.binaries)/initdb). Run scripts/install-debian.sh, "
                 + "which installs the Debian package postgresql-15, then run the tests again.")
@@ -34,21 +40,43 @@ final class TestCluster: Sendable {
         if getuid() == 0 { try Self.run(["/bin/chown", "-R", "nobody:nogroup", folder.path], asServer: false) }
         let data = folder.appendingPathComponent("data").path
         try Self.run(["\(Self.binaries)/initdb", "-D", data, "-A", "trust", "-U", "recap", "-E", "UTF8", "--locale=C", "--no-sync"])
+        if !networks.isEmpty {
+            let lines = networks.map { "host all all \($0) trust\n" }.joined()
+            guard let handle = FileHandle(forWritingAtPath: "\(data)/pg_hba.conf") else { throw ClusterError("cannot open pg_hba.conf") }
+            handle.seekToEndOfFile()
+            handle.write(Data(lines.utf8))
+            handle.closeFile()
+        }
         port = try Self.freePort()
         // Durability off: a throwaway cluster; the benchmark (bench/queue.sh) runs its own with the defaults.
-        let settings = "-p \(port) -k \(folder.appendingPathComponent("sock").path) -c listen_addresses=127.0.0.1 "
-            + "-c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        try Self.run(["\(Self.binaries)/pg_ctl", "-D", data, "-l", folder.appendingPathComponent("server.log").path,
-                      "-w", "-t", "60", "-o", settings, "start"])
-        clusterToStop = folder.path
-        atexit { if let path = clusterToStop { TestCluster.stop(path) } }
+        settings = "-p \(port) -k \(folder.appendingPathComponent("sock").path) -c listen_addresses=\((["127.0.0.1"] + addresses).joined(separator: ","))"
+            + " -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        try start()
+        Clusters.add(folder.path)
     }
 
-    /// A new, empty database on the cluster, as a `postgres://` URL.
-    func makeDatabase() throws -> String {
+    /// Starts the server (again, after ``stop()``), on the same port and data.
+    public func start() throws(ClusterError) {
+        try Self.run(["\(Self.binaries)/pg_ctl", "-D", folder.appendingPathComponent("data").path,
+                      "-l", folder.appendingPathComponent("server.log").path, "-w", "-t", "60", "-o", settings, "start"])
+    }
+
+    /// Stops the server at once (`immediate`: as a crash would, every connection dropped), keeping its data.
+    public func stop() throws(ClusterError) {
+        try Self.run(["\(Self.binaries)/pg_ctl", "-D", folder.appendingPathComponent("data").path, "-m", "immediate", "-w", "stop"])
+    }
+
+    /// Stops the server and removes its folder.
+    public func remove() {
+        Self.stop(folder.path)
+        Clusters.remove(folder.path)
+    }
+
+    /// A new, empty database on the cluster, as a `postgres://` URL naming `host` (loopback by default).
+    public func makeDatabase(host: String = "127.0.0.1") throws -> String {
         let name = "t\(counter.next())_\(UInt32.random(in: 0...UInt32.max))"
         try Self.run(["\(Self.binaries)/createdb", "-h", "127.0.0.1", "-p", "\(port)", "-U", "recap", name], asServer: false)
-        return "postgres://recap@127.0.0.1:\(port)/\(name)"
+        return "postgres://recap@\(host):\(port)/\(name)"
     }
 
     // MARK: - Processes
@@ -56,7 +84,7 @@ final class TestCluster: Sendable {
     /// Runs a PostgreSQL program and waits; output goes to a log file (a pipe could be held open by the server).
     /// posix_spawn + waitpid rather than Foundation's Process, whose waitUntilExit was seen never to return
     /// once `pg_ctl start` had left a daemon behind.
-    static func run(_ arguments: [String], asServer: Bool = true) throws(ClusterError) {
+    public static func run(_ arguments: [String], asServer: Bool = true) throws(ClusterError) {
         var command = arguments
         if asServer && getuid() == 0 { command = ["/usr/sbin/runuser", "-u", "nobody", "--"] + command }
         let shown = command.joined(separator: " ")
@@ -102,7 +130,7 @@ final class TestCluster: Sendable {
     }
 
     /// A port nobody listens on now: bind port 0 on loopback, read what the kernel chose, close.
-    static func freePort() throws(ClusterError) -> Int {
+    public static func freePort() throws(ClusterError) -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClusterError("socket() failed") }
         defer { close(fd) }
@@ -121,11 +149,25 @@ final class TestCluster: Sendable {
     }
 }
 
-/// The cluster to stop at exit (a C atexit handler cannot capture context).
-nonisolated(unsafe) private var clusterToStop: String?
+/// The clusters to stop at exit (a C atexit handler cannot capture context).
+enum Clusters {
+    // nonisolated(unsafe): only touched under `lock`.
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var folders: [String] = []
+    nonisolated(unsafe) private static var registered = false
 
-struct ClusterError: Error, CustomStringConvertible {
-    let description: String
+    static func add(_ folder: String) {
+        lock.withLock {
+            folders.append(folder)
+            if !registered { registered = true; atexit { Clusters.all().forEach(TestCluster.stop) } }
+        }
+    }
+    static func remove(_ folder: String) { lock.withLock { folders.removeAll { $0 == folder } } }
+    static func all() -> [String] { lock.withLock { folders } }
+}
+
+public struct ClusterError: Error, CustomStringConvertible {
+    public let description: String
     init(_ description: String) { self.description = description }
 }
 

@@ -1,0 +1,72 @@
+import Foundation
+import Store
+import Testing
+import ThrowawayPostgres
+@testable import Pipeline
+
+/// `--store postgres://…`: the jobs in a PostgreSQL database that workers on many hosts share (a throwaway
+/// cluster this test starts), against a stand-in engine. The same CLI, the same semantics as SQLite.
+@Suite(.serialized) struct SharedStoreTests {
+    func engine(_ server: StandInServer) -> [String] {
+        ["--engine", "openai", "--preset", "vllm", "--base-url", server.baseURL, "--retries", "0"]
+    }
+
+    func outputs(_ out: URL) -> [String] {
+        (FileManager.default.enumerator(at: out, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? [])
+            .filter { $0.lastPathComponent.hasSuffix(".recap.json") }
+            .map { String($0.path.dropFirst(out.path.count + 1)) }.sorted()
+    }
+
+    @Test func workersOnAPostgresStoreDoEachFileOnceAndStatusListsThem() async throws {
+        let database = try TestCluster.shared.get().makeDatabase()
+        let root = try tempDir("recap-pg-workers")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try StandInServer(folder: root)
+        defer { server.stop() }
+        let input = root.appendingPathComponent("in"), out = root.appendingPathComponent("out")
+        try RecapProcess.inputs(["narrated.mp4", "music.mp4", "audio-only.m4a"], into: input)
+        // Each host's stat cache and run log: in its own cache folder, never in the (shared) output folder.
+        let env = ["RECAP_CACHE": root.appendingPathComponent("cache").path]
+        let store = ["--store", database]
+
+        let enq = try await RecapProcess.run(["run", input.path, "--enqueue-only", "--root", "media=\(input.path)", "--out", out.path, "--json"]
+            + store + engine(server), env: env)
+        #expect(enq.status == 0, "stderr: \(enq.stderr)")
+        #expect(enq.summary?["enqueued"]?.doubleValue == 3 && enq.summary?["pending"]?.doubleValue == 3, "\(enq.stdout)")
+        #expect(enq.summary?["store"]?.stringValue?.hasPrefix("postgres://") == true, "\(enq.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent(".recap/store.sqlite").path))
+
+        let mount = root.appendingPathComponent("mnt")
+        try FileManager.default.copyItem(at: input, to: mount)
+        let worker = ["worker", "--root", "media=\(mount.path)", "--out", out.path, "--until-idle", "--json", "--poll-seconds", "0.2"]
+            + store + engine(server)
+        async let first = RecapProcess.run(worker, env: ["RECAP_CACHE": root.appendingPathComponent("cache-a").path])
+        async let second = RecapProcess.run(worker, env: ["RECAP_CACHE": root.appendingPathComponent("cache-b").path])
+        let (a, b) = try await (first, second)
+        #expect(a.status == 0 && b.status == 0, "stderr: \(a.stderr) \(b.stderr)")
+        let done = (a.summary?["succeeded"]?.doubleValue ?? 0) + (b.summary?["succeeded"]?.doubleValue ?? 0)
+        #expect(done == 3, "each file is done by exactly one worker: \(a.stdout) \(b.stdout)")
+        #expect(outputs(out) == ["audio-only.recap.json", "music.recap.json", "narrated.recap.json"])
+        // One summary request per file with something to summarize, never two (the stand-in logs every request).
+        let summaries = try server.chats("recap_summarize")
+        #expect(Set(summaries.map { String(decoding: $0.body.data(), as: UTF8.self) }).count == summaries.count, "a summary was asked twice")
+
+        let status = try await RecapProcess.run(["status", "--json"] + store, env: env)
+        #expect(status.status == 0, "stderr: \(status.stderr)")
+        #expect(status.summary?["counts"]?["succeeded"]?.doubleValue == 3, "\(status.stdout)")
+        let workers = try #require(status.summary?["workers"]?.arrayValue)
+        #expect(workers.count == 2 && workers.compactMap { $0["jobsDone"]?.doubleValue }.reduce(0, +) == 3, "\(status.stdout)")
+        #expect((status.summary?["engineCalls"]?.doubleValue ?? 0) >= Double(summaries.count), "engine calls are counted in the shared store")
+        let list = try await RecapProcess.run(["jobs", "list"] + store, env: env)
+        #expect(list.status == 0 && list.stdout.contains("succeeded"), "\(list.stdout) \(list.stderr)")
+
+        // Enqueueing the same files again makes nothing new; a plain run finds everything done.
+        let again = try await RecapProcess.run(["run", input.path, "--root", "media=\(input.path)", "--out", out.path, "--json"]
+            + store + engine(server), env: env)
+        #expect(again.status == 0 && again.summary?["unchanged"]?.doubleValue == 3, "\(again.stdout)")
+
+        // Commands that read a whole SQLite index say so instead of failing on a path that is a URL.
+        let search = try await RecapProcess.run(["search", "bread"] + store, env: env)
+        #expect(search.status == 1 && search.stderr.contains("does not read it yet"), "\(search.stderr)")
+    }
+}
