@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "StoreContractTests", dependencies: ["Store", "PostgresStore", "ThrowawayPostgres"]),
         .testTarget(name: "SpeechTests", dependencies: ["Speech", "Models", "Media"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Media", "Models"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Engine", "Store", "Media", "ThrowawayPostgres"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Engine", "Store", "PostgresStore", "Media", "ThrowawayPostgres"]),
         .testTarget(
             name: "WebTests",
             dependencies: [

@@ -8,7 +8,9 @@ answers chat completions with JSON that fits the request's schema, built from wh
 - "recap_describe_frames" (images): one description per image, naming its JPEG size.
 - anything else: the smallest instance of the schema, with plain words.
 
-Usage: standin-openai.py LOG [--mode ok|echo|fail-echo-headers|fail-summaries|refuse-key|trickle|huge]
+Usage: standin-openai.py LOG [--mode ok|echo|fail-echo-headers|fail-summaries|refuse-key|trickle|huge] [--delay SECONDS]
+  --delay            every chat completion waits this long before answering (a model's time, for tests that
+                     must catch a worker in the middle of a stage)
   echo               descriptions restate the prompt (Recap must reject them)
   fail-echo-headers  every chat completion fails with HTTP 500, echoing the request headers (as some proxies do)
   refuse-key         every request is refused with HTTP 401
@@ -21,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOG = sys.argv[1]
 MODE = sys.argv[sys.argv.index("--mode") + 1] if "--mode" in sys.argv else "ok"
+DELAY = float(sys.argv[sys.argv.index("--delay") + 1]) if "--delay" in sys.argv else 0.0
 lock = threading.Lock()
 
 
@@ -151,6 +154,8 @@ class Handler(BaseHTTPRequestHandler):
         self.record(body)
         if self.path != "/v1/chat/completions" or body is None:
             return self.send(404, {"error": "not found"})
+        if DELAY > 0:
+            time.sleep(DELAY)
         if MODE == "trickle":
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

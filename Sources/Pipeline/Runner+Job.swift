@@ -42,8 +42,13 @@ extension Runner {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(lease.duration / 3 * 1e9))
                 if Task.isCancelled { break }
-                guard let next = try? await store.heartbeat(current) else { break }
-                current = next
+                do {
+                    current = try await store.heartbeat(current)
+                } catch StoreError.leaseLost {
+                    break  // another worker has the job: the next write of ours is refused, and the job dropped
+                } catch {
+                    continue  // the store did not answer (a restart, a network cut): keep beating; it may be back in time
+                }
             }
         }
         let work = config.workRoot.appendingPathComponent("\(t.jobID)", isDirectory: true)

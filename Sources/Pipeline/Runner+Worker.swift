@@ -29,18 +29,27 @@ extension Runner {
         await sweepWorkFolders()
         let tally = Tally(base)
         let id = identity
+        // Liveness for `recap status`, also while one long file is in hand: every third of a lease.
+        let liveness = Task {
+            while !Task.isCancelled {
+                await beat(workerID, tally)
+                try? await Task.sleep(nanoseconds: UInt64(max(1, config.leaseSeconds / 3) * 1e9))
+            }
+        }
+        defer { liveness.cancel() }
         while !Task.isCancelled {
             let ready: [Job]
             do { ready = try await store.readyJobs(identity: id, limit: max(4, config.jobs * 4)) } catch {
-                // The store may be briefly unavailable (locked, a disk hiccup): say so and try again later.
+                // The store may be unavailable for a while (a database restart, a network cut, a locked file): say
+                // so and look again later. Not idle: --until-idle waits for an answer before it stops.
                 FileHandle.standardError.write(Data("recap worker: the job store did not answer (\(error)); retrying\n".utf8))
-                ready = []
+                try? await Task.sleep(nanoseconds: UInt64(options.pollSeconds * 1e9))
+                continue
             }
             let tickets = await tickets(for: ready, tally: tally)
             if tickets.isEmpty {
                 // None ready, or none that can be done here (its file is elsewhere): wait before looking again,
                 // so a job nobody here can do is not polled in a tight loop.
-                await beat(workerID, tally)
                 if options.untilIdle { break }
                 try? await Task.sleep(nanoseconds: UInt64(options.pollSeconds * 1e9))
                 continue
@@ -48,7 +57,6 @@ extension Runner {
             await progress.begin(total: tickets.count)
             await process(tickets, tally: tally)
             await progress.end()
-            await beat(workerID, tally)
             if await tally.get().engineUnavailable != nil { break }
         }
         var summary = await tally.get()

@@ -128,13 +128,16 @@ struct CompleteStatement: PostgresPreparedStatement {
 
 extension PostgresJobStore {
     /// Runs a prepared statement on a pooled connection and collects its rows.
-    func run<S: PostgresPreparedStatement>(_ statement: S) async throws -> [S.Row] {
+    func run<S: PostgresPreparedStatement>(_ statement: S) async throws -> [S.Row] where S.Row: Sendable {
+        let client = self.client, logger = self.logger
         do {
-            var rows: [S.Row] = []
-            for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
-            return rows
+            return try await answered(by: client) {
+                var rows: [S.Row] = []
+                for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+                return rows
+            }
         } catch {
-            throw map(error)
+            throw map(error, from: client)
         }
     }
 }

@@ -53,7 +53,7 @@ extension PostgresJobStore {
                 WHERE state = ANY(\(allowed)) RETURNING id
                 """).count
         }
-        return try await transaction { db in
+        return try await transaction { [self] db in
             for id in ids {
                 let found = try await db.rows("SELECT state FROM jobs WHERE id = \(id) FOR UPDATE", logger)
                 guard let row = found.first else { throw StoreError.jobNotFound(jobID: id) }
@@ -72,7 +72,7 @@ extension PostgresJobStore {
 
     /// Stops a job until it is retried. A running job's lease is voided: its worker's next write fails.
     public func cancel(_ id: Int64) async throws {
-        try await transaction { db in
+        try await transaction { [self] db in
             let found = try await db.rows("SELECT state FROM jobs WHERE id = \(id) FOR UPDATE", logger)
             guard let row = found.first else { throw StoreError.jobNotFound(jobID: id) }
             let state = JobState(rawValue: try row.decode(String.self)) ?? .queued

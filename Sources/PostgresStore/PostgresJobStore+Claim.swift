@@ -31,7 +31,7 @@ extension PostgresJobStore {
     public func claim(jobID: Int64, owner: String, leaseDuration: TimeInterval?) async throws -> ClaimedJob? {
         let ttl = leaseDuration ?? options.leaseDuration
         let token = Int64.random(in: 1...Int64.max)
-        let row: PostgresRow? = try await transaction { db in
+        let row: PostgresRow? = try await transaction { [self] db in
             let found = try await db.rows("""
                 SELECT state, not_before <= now() AS due, lease_expires_at <= now() AS expired, attempts, max_attempts, lease_owner
                 FROM jobs WHERE id = \(jobID) FOR UPDATE
@@ -61,7 +61,7 @@ extension PostgresJobStore {
     /// Takes over expired leases, oldest expiry first, killing jobs out of attempts on the way.
     private func rescueExpired(owner: String, filter: IdentityFilter, ttl: TimeInterval) async throws -> ClaimedJob? {
         let token = Int64.random(in: 1...Int64.max)
-        let row: PostgresRow? = try await transaction { db in
+        let row: PostgresRow? = try await transaction { [self] db in
             while true {
                 // Re-checked under the row lock: a job its worker just completed is no longer 'running', and
                 // one being completed right now is locked and skipped (River #1302).

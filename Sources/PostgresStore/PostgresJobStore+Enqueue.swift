@@ -9,7 +9,7 @@ extension PostgresJobStore {
     public func enqueue(_ requests: [EnqueueRequest]) async throws -> [EnqueueResult] {
         guard !requests.isEmpty else { return [] }
         let defaultMax = options.retryPolicy.maxAttempts
-        return try await transaction { db in
+        return try await transaction { [self] db in
             var results: [EnqueueResult] = []
             results.reserveCapacity(requests.count)
             for r in requests {

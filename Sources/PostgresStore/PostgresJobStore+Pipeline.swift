@@ -76,7 +76,7 @@ extension PostgresJobStore: PipelineStore {
     public func replaceSearchEntries(_ lease: Lease, path: String, entries: [SearchEntry], media: SearchMedia) async throws {
         let kept = entries.filter { !$0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
         let json = String(decoding: try JSONEncoder().encode(kept), as: UTF8.self)
-        let owned = try await transaction { db in
+        let owned = try await transaction { [self] db in
             // FOR SHARE: the lease cannot be taken over until these rows are in.
             guard try await !db.rows("""
                 SELECT 1 FROM jobs WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND state = 'running' FOR SHARE

@@ -29,7 +29,7 @@ extension PostgresJobStore {
     /// table also keeps the claim's partial index small.
     @discardableResult
     public func pruneFinished(olderThan horizon: TimeInterval) async throws -> Int {
-        try await transaction { db in
+        try await transaction { [self] db in
             let pruned = try await db.rows("""
                 DELETE FROM jobs WHERE state IN ('succeeded','dead','cancelled')
                   AND finished_at < now() - make_interval(secs => \(horizon))

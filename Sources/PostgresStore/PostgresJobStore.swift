@@ -17,29 +17,32 @@ public final class PostgresJobStore: JobQueue {
         public var leaseDuration: TimeInterval
         /// Connections this process keeps at most: one per concurrent worker task is enough.
         public var maxConnections: Int
+        /// How long one call may wait for the database before it fails (see ``answered(by:_:)``).
+        public var answerSeconds: TimeInterval
 
-        public init(retryPolicy: RetryPolicy = .default, leaseDuration: TimeInterval = 60, maxConnections: Int = 20) {
+        public init(retryPolicy: RetryPolicy = .default, leaseDuration: TimeInterval = 60, maxConnections: Int = 20,
+                    answerSeconds: TimeInterval = 30) {
             self.retryPolicy = retryPolicy
             self.leaseDuration = leaseDuration
             self.maxConnections = maxConnections
+            self.answerSeconds = answerSeconds
         }
     }
 
     public let options: Options
     /// The URL without its password: what error messages name.
     public let location: String
-    let client: PostgresClient
-    private let runner: Task<Void, Never>
+    let slot: ClientSlot
+    /// The connection pool in use now (a new one after the old one gave up: see ``ClientSlot``).
+    var client: PostgresClient { slot.current }
     let logger = Logger(label: "recap.postgres-store")
 
     private init(configuration: PostgresURL, options: Options) {
         var config = configuration.clientConfiguration
         config.options.maximumConnections = max(1, options.maxConnections)
-        let client = PostgresClient(configuration: config)
-        self.client = client
+        slot = ClientSlot(config)
         self.options = options
         self.location = configuration.redacted
-        runner = Task { await client.run() }
     }
 
     /// Whether `string` names a PostgreSQL database (`postgres://` or `postgresql://`) rather than a SQLite file.
@@ -74,31 +77,30 @@ public final class PostgresJobStore: JobQueue {
     }
 
     /// Stops the connection pool. The store must not be used afterwards.
-    public func close() async {
-        runner.cancel()
-        await runner.value
-    }
+    public func close() async { await slot.close() }
 
-    deinit { runner.cancel() }
+    deinit { slot.cancel() }
 
     // MARK: - Running queries
 
     /// One statement on a pooled connection (autocommit): atomic on its own.
     @discardableResult
     func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        let client = self.client, logger = self.logger
         do {
-            return try await client.query(query, logger: logger).collect()
+            return try await answered(by: client) { try await client.query(query, logger: logger).collect() }
         } catch {
-            throw map(error)
+            throw map(error, from: client)
         }
     }
 
     /// `body` in one transaction on one connection: committed if it returns, rolled back if it throws.
     /// Our own errors (``StoreError``) come out as they went in, unlike PostgresNIO's `withTransaction`,
     /// which wraps them.
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let client = self.client, logger = self.logger
         do {
-            return try await client.withConnection { connection in
+            return try await answered(by: client) { try await client.withConnection { connection in
                 try await connection.query("BEGIN", logger: logger)
                 do {
                     let value = try await body(connection)
@@ -108,14 +110,18 @@ public final class PostgresJobStore: JobQueue {
                     _ = try? await connection.query("ROLLBACK", logger: logger)
                     throw error
                 }
-            }
+            } }
         } catch {
-            throw map(error)
+            throw map(error, from: client)
         }
     }
 
-    func map(_ error: any Error) -> any Error {
+    func map(_ error: any Error, from client: PostgresClient? = nil) -> any Error {
         if error is StoreError { return error }
+        // After connections failed for a while (a database restart, a network cut), PostgresNIO's pool trips a
+        // circuit breaker and refuses every request from then on. A worker must outlive that: the pool is
+        // replaced, and the next call connects afresh. (Matched by name: the error type is not public API.)
+        if let client, String(reflecting: error).contains("CircuitBreakerTripped") { slot.replace(client) }
         // String(reflecting:) includes the server's message; PSQLError's plain description hides it on purpose.
         return StoreError.database(path: location, detail: String(reflecting: error))
     }
@@ -125,5 +131,43 @@ extension PostgresConnection {
     @discardableResult
     func rows(_ query: PostgresQuery, _ logger: Logger) async throws -> [PostgresRow] {
         try await self.query(query, logger: logger).collect()
+    }
+}
+
+/// The store's connection pool, replaceable: PostgresNIO's pool stops trying once its circuit breaker trips,
+/// so after an outage the store swaps in a new pool rather than failing forever.
+final class ClientSlot: @unchecked Sendable {
+    // @unchecked: `client` and `runner` are only touched under `lock`.
+    private let lock = NSLock()
+    private let configuration: PostgresClient.Configuration
+    private var client: PostgresClient
+    private var runner: Task<Void, Never>
+
+    init(_ configuration: PostgresClient.Configuration) {
+        self.configuration = configuration
+        let client = PostgresClient(configuration: configuration)
+        self.client = client
+        runner = Task { await client.run() }
+    }
+
+    var current: PostgresClient { lock.withLock { client } }
+
+    /// Replaces `failed` with a new pool, unless another caller already did.
+    func replace(_ failed: PostgresClient) {
+        lock.withLock {
+            guard client === failed else { return }
+            runner.cancel()
+            let fresh = PostgresClient(configuration: configuration)
+            client = fresh
+            runner = Task { await fresh.run() }
+        }
+    }
+
+    func cancel() { lock.withLock { runner.cancel() } }
+
+    func close() async {
+        let running = lock.withLock { runner }
+        running.cancel()
+        await running.value
     }
 }

@@ -56,7 +56,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible, Loc
         case .unreadable(let path, let detail):
             return "Cannot read \(path) to fingerprint it: \(detail)."
         case .database(let path, let detail):
-            return "SQLite error on the job store \(path): \(detail)."
+            return "\(path.contains("://") ? "Database" : "SQLite") error on the job store \(path): \(detail)."
         }
     }
 
