@@ -24,7 +24,11 @@ struct WorkerCommand: AsyncParsableCommand {
             Exit codes: 0 stopped by a signal, or idle with --until-idle and nothing failed; 2 some files failed; \
             1 configuration error; 3 engine unavailable.
 
+            The store is --store (or RECAP_STORE): a SQLite file for workers on one host, or postgres://user:password@host/db \
+            for workers on many. A worker rides out a database restart or a network cut and carries on.
+
             Examples:
+              export RECAP_STORE=postgres://recap:secret@db.lan/recap
               recap run /mnt/media --enqueue-only --root media=/mnt/media --out /srv/recap
               recap worker --root media=/Volumes/media --out /srv/recap --jobs 2
               recap worker --out /srv/recap --until-idle --json      # a cron batch: work, then exit
