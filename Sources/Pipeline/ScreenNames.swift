@@ -113,15 +113,16 @@ struct ScreenNames {
             for token in numberTokens(sentence) {
                 let n = digits(token)
                 guard n.count >= 2, !shown.contains(n) else { continue }
-                let candidates = Set(shownLines.filter { !words.isDisjoint(with: context($0)) }.flatMap { line in
-                    numberTokens(line).filter { m in
-                        let m = digits(m)
-                        return m.count == n.count && !heard.contains(m) && zip(m, n).filter { $0 != $1 }.count == 1
-                    }
-                })
+                func oneDigitOff(_ m: String) -> Bool {
+                    guard m.count == n.count, !heard.contains(m) else { return false }
+                    return zip(m, n).filter { $0 != $1 }.count == 1
+                }
+                let lines = shownLines.filter { !words.isDisjoint(with: context($0)) }
+                let candidates: Set<String> = Set(lines.flatMap { numberTokens($0).map(digits) }.filter(oneDigitOff))
                 // One reading only: two slide numbers that could both be meant are left alone.
                 guard candidates.count == 1, let m = candidates.first else { continue }
-                let written = token.contains(",") && !m.contains(",") ? Self.grouped(digits(m)) : m
+                // Written the way it was heard: "100,000" becomes "180,000", "40" becomes "42".
+                let written = token.contains(",") ? Self.grouped(m) : m
                 if let i = out.firstIndex(where: { $0.heard == token && $0.shown == written }) {
                     out[i].segments?.insert(k)
                 } else {
