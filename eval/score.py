@@ -163,16 +163,137 @@ def title_rules(title):
     return broken
 
 
+# Each platform's own caption limit (characters), as the platforms publish them; not read from the pipeline, so
+# the eval checks Recap's limits rather than repeating them.
+PLATFORM_LIMITS = {"x": 280, "instagram": 2200, "tiktok": 2200, "youtube": 100, "linkedin": 3000}
+CAPTION_LIMITS = {"short_caption": 150, "long_caption": 2200}
+MAX_HASHTAGS = 5
+HASHTAG = re.compile(r"#[A-Za-z0-9_]*[A-Za-z][A-Za-z0-9_]*")
+HASHTAG_FULL = re.compile(r"^#[A-Za-z0-9_]*[A-Za-z][A-Za-z0-9_]*$")
+HASHTAG_JUNK = re.compile(r"(?:mp4|mkv|m4a|mov|webm|jpe?g|png|json|srt|vtt)$", re.I)
+
+
+def loops(text):
+    """A looping model's mark: the same sentence twice, the same run of 5 words twice, or one word 4 times in a
+    row. Hashtags are left out (a tag may repeat a phrase of the caption)."""
+    text = HASHTAG.sub(" ", text)
+    sentences = [tuple(re.findall(r"[^\W_]+", s.lower())) for s in re.split(r"[.!?\n]+", text)]
+    seen = set()
+    for s in sentences:
+        if len(s) >= 3:
+            if s in seen: return "sentence said twice"
+            seen.add(s)
+    words = re.findall(r"[^\W_]+", text.lower())
+    grams = {}
+    for i in range(len(words) - 4):
+        g = tuple(words[i:i + 5])
+        if g in grams and i - grams[g] >= 5: return "'%s' said twice" % " ".join(g)
+        grams.setdefault(g, i)
+    for i in range(len(words) - 3):
+        if len(set(words[i:i + 4])) == 1: return "'%s' 4 times in a row" % words[i]
+    return None
+
+
+# An error, apology or status message instead of a caption ("no speech or on-screen text was found"). Unlike a
+# title's rule, a caption may say what the media holds ("the audio holds no speech").
+CAPTION_ERROR = re.compile(r"nothing to|\berror\b|cannot|can not|unable to|not found|(?:was|were) found|\bsorry\b|"
+                           r"no speech and|as an ai\b|i can't", re.I)
+
+
+def error_sentence(text, truth):
+    """An error or apology instead of a caption; a word the source itself says does not count."""
+    src = truth.get("source_text", "").lower()
+    for m in CAPTION_ERROR.finditer(text):
+        if m.group(0).lower() not in src: return m.group(0)
+    return None
+
+
+def hashtag_problems(tags):
+    out, seen = [], set()
+    for t in tags:
+        if not isinstance(t, str) or not HASHTAG_FULL.match(t): out.append(f"malformed {json.dumps(t, ensure_ascii=False)}")
+        elif not 2 <= len(t) <= 30: out.append(f"{t} is {len(t)} characters")
+        elif HASHTAG_JUNK.search(t): out.append(f"{t} is file junk")
+        elif t.lower() in seen: out.append(f"{t} repeated")
+        seen.add(t.lower() if isinstance(t, str) else t)
+    if len(seen) > MAX_HASHTAGS: out.append(f"{len(seen)} hashtags (at most {MAX_HASHTAGS})")
+    return out
+
+
+def caption_problems(text, limit, truth, doc):
+    """(problem kinds, details, invented names, invented numbers) of one caption."""
+    kinds, details = [], []
+    if not isinstance(text, str) or not text.strip():
+        return ["empty"], ["empty"], [], []
+    if len(text) > limit: kinds.append("too-long"); details.append(f"{len(text)} > {limit} characters")
+    why = loops(text)
+    if why: kinds.append("loops"); details.append(why)
+    names, numbers = invented([("caption", HASHTAG.sub(" ", text))], truth, doc)
+    if names or numbers: kinds.append("invented"); details.append("invented " + "; ".join(names + numbers))
+    err = error_sentence(text, truth)
+    if err: kinds.append("error"); details.append(f"error sentence ({err!r})")
+    return kinds, details, names, numbers
+
+
+def score_social(truth, social_dir):
+    """The social pipeline's output for one file: each platform's post and the captions, checked."""
+    path = find_output(social_dir, truth["file"]) if social_dir and social_dir.is_dir() else None
+    if not path:
+        return {"social_output": None, "social_posts_expected": len(PLATFORM_LIMITS), "social_posts_ok": 0,
+                "social_score": 0.0 if social_dir and social_dir.is_dir() else None,
+                "social_problems": {"no-output": 1} if social_dir and social_dir.is_dir() else {},
+                "social_notes": ["no output"] if social_dir and social_dir.is_dir() else [],
+                "social_invented_names": [], "social_invented_numbers": [], "social_invented": 0, "social_posts": {}}
+    doc = json.loads(path.read_text())
+    results = doc.get("results") or {}
+    problems, notes, names, numbers, posts = {}, [], set(), set(), {}
+    def note(kind, where, detail):
+        problems[kind] = problems.get(kind, 0) + 1
+        notes.append(f"{where}: {detail}")
+    by_platform = {}
+    for p in results.get("posts") or []:
+        if isinstance(p, dict) and p.get("platform") in PLATFORM_LIMITS:
+            if p["platform"] in by_platform: note("repeated-platform", p["platform"], "a second post")
+            by_platform.setdefault(p["platform"], p)
+    ok = 0
+    for platform, limit in PLATFORM_LIMITS.items():
+        p = by_platform.get(platform)
+        if p is None:
+            note("missing", platform, "no post"); posts[platform] = ["missing"]; continue
+        caption = p.get("caption")
+        kinds, details, n, m = caption_problems(caption, limit, truth, doc)
+        names |= set(n); numbers |= set(m)
+        tags = list(p.get("hashtags") or []) + [t for t in HASHTAG.findall(caption or "")
+                                                if t.lower() not in {str(x).lower() for x in p.get("hashtags") or []}]
+        bad_tags = hashtag_problems(tags)
+        if bad_tags: kinds.append("hashtags"); details.append("hashtags: " + ", ".join(bad_tags))
+        for k, d in zip(kinds, details): note(k, platform, d)
+        posts[platform] = kinds
+        ok += not kinds
+    for key, limit in CAPTION_LIMITS.items():
+        if key in results:
+            kinds, details, n, m = caption_problems(results[key], limit, truth, doc)
+            names |= set(n); numbers |= set(m)
+            for k, d in zip(kinds, details): note(k, key, d)
+    bad_tags = hashtag_problems(results.get("hashtags") or [])
+    if bad_tags: note("hashtags", "hashtags", ", ".join(bad_tags))
+    prov = (doc.get("provenance") or {}).get("results.posts")
+    return {"social_output": str(path), "social_posts_expected": len(PLATFORM_LIMITS), "social_posts_ok": ok,
+            "social_score": ok / len(PLATFORM_LIMITS), "social_problems": problems, "social_notes": notes,
+            "social_invented_names": sorted(names), "social_invented_numbers": sorted(numbers, key=lambda s: (len(s), s)),
+            "social_invented": len(names) + len(numbers), "social_posts": posts, "social_posts_provenance": prov}
+
+
 def find_output(out, name):
     stem = pathlib.Path(name).stem
     for cand in (out / f"{stem}.recap.json", out / f"{name}.recap.json"):
         if cand.exists():
             return cand
-    hits = sorted(out.rglob(f"{stem}*.recap.json"))
+    hits = sorted(h for h in out.rglob(f"{stem}*.recap.json") if "social" not in h.relative_to(out).parts[:-1])
     return hits[0] if hits else None
 
 
-def score_file(truth, out):
+def score_file(truth, out, social_dir=None):
     row = {"file": truth["file"], "kind": truth.get("kind", ""), "duration_s": truth.get("duration_s", 0)}
     path = find_output(out, truth["file"])
     doc = json.loads(path.read_text()) if path else {}
@@ -206,10 +327,11 @@ def score_file(truth, out):
         "where_missed": {w: sum(1 for f in facts if f.get("where") == w and f["id"] not in hit)
                          for w in ("speech", "slide", "both")},
     })
+    row.update(score_social(truth, social_dir))
     return row
 
 
-def totals(rows, seconds, peak_mb):
+def totals(rows, seconds, peak_mb, social_seconds=None):
     with_facts = [r for r in rows if r["facts"]]
     minutes = sum(r["duration_s"] for r in rows) / 60
     mean = lambda xs: sum(xs) / len(xs) if xs else None
@@ -233,6 +355,28 @@ def totals(rows, seconds, peak_mb):
         "seconds": seconds,
         "seconds_per_media_minute": seconds / minutes if seconds and minutes else None,
         "peak_mb": peak_mb,
+        **social_totals(rows, minutes, social_seconds),
+    }
+
+
+def social_totals(rows, minutes, seconds):
+    scored = [r for r in rows if r.get("social_score") is not None]
+    if not scored:
+        return {"social_score": None}
+    problems = {}
+    for r in scored:
+        for k, n in r["social_problems"].items(): problems[k] = problems.get(k, 0) + n
+    worst = max(scored, key=lambda r: r["social_invented"])
+    return {
+        "social_score": sum(r["social_posts_ok"] for r in scored) / sum(r["social_posts_expected"] for r in scored),
+        "social_posts_ok": sum(r["social_posts_ok"] for r in scored),
+        "social_posts_expected": sum(r["social_posts_expected"] for r in scored),
+        "social_problems": dict(sorted(problems.items())),
+        "social_invented_mean": sum(r["social_invented"] for r in scored) / len(scored),
+        "social_invented_max": worst["social_invented"],
+        "social_invented_max_file": worst["file"],
+        "social_seconds": seconds,
+        "social_seconds_per_media_minute": seconds / minutes if seconds and minutes else None,
     }
 
 
@@ -242,14 +386,14 @@ def pct(x): return "-" if x is None else f"{100 * x:.0f}%"
 def print_report(s):
     rows, t = s["rows"], s["totals"]
     print(f"== eval: {s['label']}  ({t['files']} files, {t['media_minutes']:.1f} min of media)")
-    hdr = f"{'file':22} {'kind':8} {'min':>5} {'facts':>9} {'evidence':>9} {'invented':>8} {'title':>5}  title / problems"
+    hdr = f"{'file':22} {'kind':8} {'min':>5} {'facts':>9} {'evidence':>9} {'invented':>8} {'title':>5} {'social':>6}  title / problems"
     print(hdr); print("-" * len(hdr))
     for r in rows:
         facts = f"{len(r['facts_hit'])}/{r['facts']}" if r["facts"] else (
             f"d {len(r['describe_hit'])}/{r['describe']}" if r["describe"] else "-")
         ev = f"{len(r['evidence_hit'])}/{r['facts']}" if r["facts"] else "-"
         ok = "ok" if not r["title_rules_broken"] else str(len(r["title_rules_broken"]))
-        print(f"{r['file']:22} {r['kind']:8} {r['duration_s'] / 60:5.1f} {facts:>9} {ev:>9} {r['invented']:>8} {ok:>5}  "
+        print(f"{r['file']:22} {r['kind']:8} {r['duration_s'] / 60:5.1f} {facts:>9} {ev:>9} {r['invented']:>8} {ok:>5} {social_cell(r):>6}  "
               f"{json.dumps(r['title'], ensure_ascii=False) if r['title'] is not None else '(no output)'}")
         notes = []
         if r["title_rules_broken"]: notes.append("title: " + ", ".join(r["title_rules_broken"]))
@@ -260,8 +404,10 @@ def print_report(s):
         if r["describe"] and len(r["describe_hit"]) < r["describe"]:
             notes.append("describe missing: " + ", ".join(p for p in
                          s["truth_describe"][r["file"]] if p not in r["describe_hit"]))
+        if r.get("social_notes"): notes.append("social: " + social_summary(r["social_notes"]))
         for n in notes: print(f"{'':50}{n}")
-    print("(facts: output hit/total; d = describe patterns for files without facts; missed* = not in the evidence either)")
+    print("(facts: output hit/total; d = describe patterns for files without facts; missed* = not in the evidence either;"
+          " social: good posts/5 from the social pipeline's run)")
     print()
     spm = t["seconds_per_media_minute"]
     print(f"fact recall (mean over {sum(1 for r in rows if r['facts'])} files with facts): {pct(t['fact_recall_mean'])}"
@@ -275,8 +421,33 @@ def print_report(s):
     speed = "-" if spm is None else "%.1f s per media minute" % spm
     peak = "-" if t["peak_mb"] is None else "%.0f MB" % t["peak_mb"]
     print(f"time: {speed}{wall}   peak memory: {peak}")
+    for run, w in (s.get("wire") or {}).items():
+        print(f"engine wire ({run}): {w['chat_completions']} chat completions, {w['audio_clips']} audio clips"
+              f" ({w['audio_seconds']:.0f} s), {w['images']} images; " + ("; ".join(w["failures"]) or "checks passed"))
+    if t.get("social_score") is not None:
+        probs = ", ".join(f"{k} {n}" for k, n in t["social_problems"].items()) or "none"
+        sspm = t.get("social_seconds_per_media_minute")
+        print(f"social posts good: {pct(t['social_score'])} ({t['social_posts_ok']}/{t['social_posts_expected']})   problems: {probs}")
+        print(f"social invented names/numbers per file: mean {t['social_invented_mean']:.1f}, max {t['social_invented_max']}"
+              f" ({t['social_invented_max_file']})   social run: "
+              + ("-" if sspm is None else f"{sspm:.1f} s per media minute ({t['social_seconds']:.0f} s wall)"))
+    else:
+        print("social: not scored (no social run)")
     print()
     print(markdown(s))
+
+
+def social_summary(notes):
+    """'x: no post; instagram: invented A; tiktok: invented A' -> 'no post (x); invented A (instagram, tiktok)'."""
+    by = {}
+    for n in notes:
+        where, _, detail = n.partition(": ")
+        by.setdefault(detail, []).append(where)
+    return "; ".join(f"{d} ({', '.join(w)})" for d, w in by.items())
+
+
+def social_cell(r):
+    return "-" if r.get("social_score") is None else f"{r['social_posts_ok']}/{r['social_posts_expected']}"
 
 
 def markdown(s):
@@ -284,16 +455,17 @@ def markdown(s):
     lines = [f"Eval `{s['label']}`: {t['files']} files, {t['media_minutes']:.1f} min of media"
              + (f"; {t['seconds_per_media_minute']:.1f} s per media minute" if t["seconds_per_media_minute"] else "")
              + (f", peak {t['peak_mb']:.0f} MB" if t["peak_mb"] else "") + ".", "",
-             "| file | kind | min | facts in output | facts in evidence | invented | title |",
-             "|---|---|---:|---:|---:|---:|---|"]
+             "| file | kind | min | facts in output | facts in evidence | invented | title | social posts good |",
+             "|---|---|---:|---:|---:|---:|---|---:|"]
     for r in rows:
         facts = f"{len(r['facts_hit'])}/{r['facts']}" if r["facts"] else "–"
         ev = f"{len(r['evidence_hit'])}/{r['facts']}" if r["facts"] else "–"
         title = "ok" if not r["title_rules_broken"] else ", ".join(r["title_rules_broken"])
-        lines.append(f"| {r['file']} | {r['kind']} | {r['duration_s'] / 60:.1f} | {facts} | {ev} | {r['invented']} | {title} |")
+        lines.append(f"| {r['file']} | {r['kind']} | {r['duration_s'] / 60:.1f} | {facts} | {ev} | {r['invented']} | {title} | {social_cell(r)} |")
     lines.append(f"| **total** | | {t['media_minutes']:.1f} | {pct(t['fact_recall_mean'])} ({t['facts_hit']}/{t['facts_total']}) "
                  f"| {pct(t['evidence_recall_mean'])} ({t['evidence_facts_hit']}/{t['facts_total']}) "
-                 f"| {t['invented_mean']:.1f}/file, max {t['invented_max']} | {t['title_rules_broken']} broken |")
+                 f"| {t['invented_mean']:.1f}/file, max {t['invented_max']} | {t['title_rules_broken']} broken "
+                 f"| {pct(t.get('social_score'))}" + (f" ({t['social_posts_ok']}/{t['social_posts_expected']})" if t.get("social_score") is not None else "") + " |")
     return "\n".join(lines)
 
 
@@ -308,17 +480,22 @@ def compare(a_path, b_path):
                             ("evidence_recall_mean", "pct", "evidence recall (mean)"),
                             ("invented_mean", "num", "invented per file (mean)"), ("invented_max", "int", "invented (max)"),
                             ("title_rules_broken", "int", "title rules broken"), ("describe_hit", "int", "describe hits"),
-                            ("seconds_per_media_minute", "num", "s per media minute"), ("peak_mb", "num", "peak MB")]:
+                            ("seconds_per_media_minute", "num", "s per media minute"), ("peak_mb", "num", "peak MB"),
+                            ("social_score", "pct", "social posts good"), ("social_posts_ok", "int", "social posts good (count)"),
+                            ("social_invented_mean", "num", "social invented per file (mean)"),
+                            ("social_invented_max", "int", "social invented (max)"),
+                            ("social_seconds_per_media_minute", "num", "social s per media minute")]:
         print(f"{what:34} {f(ta.get(key), kind):>18} {f(tb.get(key), kind):>18}")
     print()
     rb = {r["file"]: r for r in b["rows"]}
-    print(f"{'file':22} {'facts':>13} {'invented':>10} {'title rules':>12}")
+    print(f"{'file':22} {'facts':>13} {'invented':>10} {'title rules':>12} {'social':>9}")
     for r in a["rows"]:
         o = rb.get(r["file"])
         if not o: continue
         fa = f"{len(r['facts_hit'])}->{len(o['facts_hit'])}/{r['facts']}" if r["facts"] else "-"
         print(f"{r['file']:22} {fa:>13} {str(r['invented']) + '->' + str(o['invented']):>10} "
-              f"{str(len(r['title_rules_broken'])) + '->' + str(len(o['title_rules_broken'])):>12}")
+              f"{str(len(r['title_rules_broken'])) + '->' + str(len(o['title_rules_broken'])):>12} "
+              f"{social_cell(r) + '->' + social_cell(o):>9}")
         if r["title"] != o["title"]:
             print(f"{'':24}{json.dumps(r['title'], ensure_ascii=False)}\n{'':22}->{json.dumps(o['title'], ensure_ascii=False)}")
 
@@ -330,6 +507,8 @@ def main():
     ap.add_argument("--seconds", type=float, help="wall time of the run")
     ap.add_argument("--peak-mb", type=float, help="peak RSS of recap and its children, MB")
     ap.add_argument("--label", default=None)
+    ap.add_argument("--social", help="the social pipeline's output folder (default: OUT/social when it exists)")
+    ap.add_argument("--social-seconds", type=float, help="wall time of the social run")
     ap.add_argument("--json", help="write the scores here (default: OUT/scores.json)")
     ap.add_argument("--meta", action="append", default=[], help="KEY=VALUE recorded in the scores JSON")
     ap.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"))
@@ -340,11 +519,16 @@ def main():
         ap.error("--out is required")
     out = pathlib.Path(args.out)
     truths = [json.loads(p.read_text()) for p in sorted(pathlib.Path(args.truth).glob("*.json"))]
-    rows = [score_file(t, out) for t in truths]
+    social = pathlib.Path(args.social) if args.social else (out / "social" if (out / "social").is_dir() else None)
+    rows = [score_file(t, out, social) for t in truths]
     s = {"label": args.label or out.name, "created": datetime.datetime.now().isoformat(timespec="seconds"),
          "out": str(out), "meta": dict(m.split("=", 1) for m in args.meta if "=" in m),
-         "totals": totals(rows, args.seconds, args.peak_mb), "rows": rows,
+         "totals": totals(rows, args.seconds, args.peak_mb, args.social_seconds), "rows": rows,
          "truth_describe": {t["file"]: t.get("describe", []) for t in truths}}
+    # What an OpenAI-compatible engine was sent (eval/wire.py, written by scripts/eval.sh with --standin/--base-url).
+    wire = {k: json.loads(p.read_text()) for k, p in (("summarize", out / "wire.json"), ("social", (social or out / "social") / "wire.json"))
+            if p.is_file()}
+    if wire: s["wire"] = wire
     print_report(s)
     dest = pathlib.Path(args.json) if args.json else out / "scores.json"
     dest.write_text(json.dumps(s, indent=1, ensure_ascii=False) + "\n")

@@ -8,7 +8,8 @@ answers chat completions with JSON that fits the request's schema, built from wh
 - "recap_describe_frames" (images): one description per image, naming its JPEG size.
 - anything else: the smallest instance of the schema, with plain words.
 
-Usage: standin-openai.py LOG [--mode ok|echo|fail-echo-headers|fail-summaries|refuse-key|trickle|huge] [--delay SECONDS]
+Usage: standin-openai.py LOG [--mode ok|echo|fail-echo-headers|fail-summaries|refuse-key|trickle|huge] [--forward URL]
+                         [--delay SECONDS]
   --delay            every chat completion waits this long before answering (a model's time, for tests that
                      must catch a worker in the middle of a stage)
   echo               descriptions restate the prompt (Recap must reject them)
@@ -16,14 +17,18 @@ Usage: standin-openai.py LOG [--mode ok|echo|fail-echo-headers|fail-summaries|re
   refuse-key         every request is refused with HTTP 401
   trickle            chat completions send their headers, then one byte of body a second for two minutes
   huge               chat completions answer with a 20 MB body
+  --forward URL      not a stand-in but a recording proxy: every request is logged as above, then sent on to the
+                     real server at API root URL (e.g. http://gpu:8000/v1; /v1/X goes to URL/X) and its answer,
+                     status and body, passed back unchanged. The eval uses it to check what a real engine was sent.
 Prints the port it listens on (127.0.0.1, chosen by the system) on the first line of stdout.
 """
-import base64, json, math, signal, struct, sys, threading, time
+import base64, json, math, signal, struct, sys, threading, time, urllib.error, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOG = sys.argv[1]
 MODE = sys.argv[sys.argv.index("--mode") + 1] if "--mode" in sys.argv else "ok"
 DELAY = float(sys.argv[sys.argv.index("--delay") + 1]) if "--delay" in sys.argv else 0.0
+FORWARD = sys.argv[sys.argv.index("--forward") + 1].rstrip("/") if "--forward" in sys.argv else None
 lock = threading.Lock()
 
 
@@ -126,7 +131,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def record(self, body):
         with lock, open(LOG, "a") as f:
-            f.write(json.dumps({"method": self.command, "path": self.path, "headers": dict(self.headers.items()), "body": body}) + "\n")
+            headers = dict(self.headers.items())
+            if FORWARD:   # a real key must not reach the log: say only that one was sent
+                headers = {k: ("(redacted)" if k.lower() in ("authorization", "x-api-key") else v) for k, v in headers.items()}
+            f.write(json.dumps({"method": self.command, "path": self.path, "headers": headers, "body": body}) + "\n")
 
     def send(self, status, obj):
         data = json.dumps(obj).encode()
@@ -136,8 +144,30 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def forward(self, raw):
+        """Sends the request on to the real server and passes its answer back as it came."""
+        # /v1/X goes under the API root; anything else (llama-server's /tokenize) to the server's root.
+        root = FORWARD[:-3] if FORWARD.endswith("/v1") else FORWARD
+        target = FORWARD + self.path[3:] if self.path.startswith("/v1/") else root + self.path
+        headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type", "accept")}
+        req = urllib.request.Request(target, data=raw, headers=headers, method=self.command)
+        try:
+            with urllib.request.urlopen(req, timeout=3600) as r:
+                status, ctype, data = r.status, r.headers.get("Content-Type", "application/json"), r.read()
+        except urllib.error.HTTPError as e:
+            status, ctype, data = e.code, e.headers.get("Content-Type", "application/json"), e.read()
+        except OSError as e:
+            status, ctype, data = 502, "application/json", json.dumps({"error": {"message": f"stand-in proxy: {e}"}}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_GET(self):
         self.record(None)
+        if FORWARD:
+            return self.forward(None)
         if MODE == "refuse-key":
             return self.send(401, {"error": {"message": "Incorrect API key provided: " + self.headers.get("Authorization", "")}})
         if self.path.rstrip("/") == "/v1/models":
@@ -152,6 +182,8 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         self.record(body)
+        if FORWARD:
+            return self.forward(raw)
         if self.path != "/v1/chat/completions" or body is None:
             return self.send(404, {"error": "not found"})
         if DELAY > 0:

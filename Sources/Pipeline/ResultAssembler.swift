@@ -77,21 +77,40 @@ struct ResultAssembler {
             if items.count > fromModel, provenance["results.\(key)"] != "measured" {
                 provenance["results.\(key)"] = fromModel == 0 ? "extractive" : "model+extractive"
             }
-            if key == "hashtags" {
-                items = items.map { "#" + $0.filter { $0.isLetter || $0.isNumber || $0 == "_" } }.filter { $0.count > 1 }
-            }
+            if key == "hashtags" { items = Self.hashtags(items) }
             var seen = Set<String>()
             r[key] = .array(items.filter { seen.insert($0.lowercased()).inserted }.map { .string($0) })
         }
-        if props["posts"] != nil, (r["posts"]?.arrayValue ?? []).isEmpty, let posts = derivedPosts(r, schema: props["posts"]!) {
-            // The model's posts were lost (a small model loops to the token cap): one post per platform from the
-            // captions that stood, within each platform's limit (applied below).
+        if let schema = props["posts"] {
+            let derived = derivedPosts(r, schema: schema) ?? []
+            // One post per platform. The model's stand (the first for a platform, its hashtags written as hashtags);
+            // a platform it left out, or all of them when its posts were lost (a small model loops to the token
+            // cap), gets a post from the captions that stood, within the platform's limit (applied below).
+            var seen = Set<String>()
+            var posts: [JSONValue] = (r["posts"]?.arrayValue ?? []).compactMap { p in
+                guard var o = p.objectValue, let platform = o["platform"]?.stringValue, seen.insert(platform).inserted,
+                      !(o["caption"]?.stringValue ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+                if let tags = o["hashtags"]?.arrayValue { o["hashtags"] = .array(Self.hashtags(tags.compactMap(\.stringValue)).map { .string($0) }) }
+                return .object(o)
+            }
+            let fromModel = posts.count
+            posts += derived.filter { seen.insert($0["platform"]?.stringValue ?? "").inserted }
             r["posts"] = .array(posts)
-            provenance["results.posts"] = "derived from the captions"
+            if posts.count > fromModel {
+                provenance["results.posts"] = fromModel == 0 ? "derived from the captions" : "model+derived from the captions"
+            }
         }
         var result = JSONValue.object(r)
         for limit in spec.limits { result = Limits.apply(limit, to: result) }
         return result
+    }
+
+    /// Words as hashtags: "#" and the letters, digits and underscores, accents dropped ("Kestrel Harbour Museum"
+    /// → "#KestrelHarbourMuseum", "Café" → "#Cafe"), none without a letter, no repeats.
+    static func hashtags(_ items: [String]) -> [String] {
+        var seen = Set<String>()
+        return items.map { "#" + $0.folding(options: .diacriticInsensitive, locale: nil).filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") } }
+            .filter { $0.contains(where: \.isLetter) && seen.insert($0.lowercased()).inserted }
     }
 
     func derivedPosts(_ r: [String: JSONValue], schema: JSONValue) -> [JSONValue]? {

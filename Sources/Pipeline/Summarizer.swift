@@ -150,6 +150,15 @@ public struct Summarizer: Sendable {
                 fields[k] = v
                 provenance["results.\(k)"] = k == "title" && Self.onScreenTitle(evidence) != nil ? "on-screen text" : "extractive"
             }
+            // Nothing was said or shown to fall back on (a file only a seeing model described, and its answer did
+            // not stand): the text fields say what was measured, never the schema repair's filler sentence.
+            let measured = MeasuredSummary(evidence: evidence).fill(modelSchema).objectValue ?? [:]
+            for (k, prop) in modelSchema["properties"]?.objectValue ?? [:]
+            where fields[k] == nil && prop["type"]?.stringValue == "string" && prop["enum"] == nil {
+                guard let v = measured[k] else { continue }
+                fields[k] = v
+                provenance["results.\(k)"] = "measured"
+            }
             if let t = fields["title"]?.stringValue, TitleCheck.problem(t, fileName: evidence.fileName) != nil {
                 fields["title"] = .string(MeasuredSummary(evidence: evidence).title)
                 provenance["results.title"] = "measured"

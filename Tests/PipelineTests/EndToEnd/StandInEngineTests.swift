@@ -102,6 +102,37 @@ import Testing
         #expect(try server.chats().count == chats.count, "a rerun asked the engine again")
     }
 
+    /// `scripts/eval.sh --standin` and `--base-url` judge the wire with eval/wire.py: it passes on what a run
+    /// really sent, and fails when the outputs claim an engine transcript and descriptions no request carried.
+    @Test func theEvalsWireCheckReadsTheStandInsLog() async throws {
+        let root = try tempDir("recap-wire-eval")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = try StandInServer(folder: root)
+        defer { server.stop() }
+        let input = root.appendingPathComponent("in"), out = root.appendingPathComponent("out")
+        try RecapProcess.inputs(["narrated.mp4", "music.mp4"], into: input)
+        let run = try await RecapProcess.run(args(input, out, server))
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        func wire(_ log: URL) throws -> (Int32, String) {
+            let p = Process(), pipe = Pipe()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["python3", repoRoot.appendingPathComponent("eval/wire.py").path, log.path, out.path, "--expect", "images,audio"]
+            p.standardOutput = pipe
+            try p.run()
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, text)
+        }
+        let (ok, said) = try wire(server.log)
+        #expect(ok == 0, "\(said)")
+        #expect(said.contains("2 audio clips (40.0 s)") && said.contains("2 of 2 transcripts by the engine"), "\(said)")
+        let empty = root.appendingPathComponent("nothing.jsonl")
+        try Data().write(to: empty)
+        let (failed, why) = try wire(empty)
+        #expect(failed == 1)
+        #expect(why.contains("FAILED: 2 transcripts say the engine heard them") && why.contains("no image part reached the engine"), "\(why)")
+    }
+
     @Test func anEchoedPromptIsNotADescription() async throws {
         let root = try tempDir("recap-wire-echo")
         defer { try? FileManager.default.removeItem(at: root) }
