@@ -8,7 +8,8 @@
 # port, run as `nobody` when root (initdb refuses root), stopped and removed on exit. Rows: "postgres" waits for
 # the WAL flush at each commit (durable); "postgres async" connects with ?synchronous_commit=off, which is what the
 # SQLite store does (WAL, synchronous = NORMAL: a crash may lose the last commits, never corrupts).
-# Medians of $RUNS runs of $JOBS jobs. Env: BENCH_DIR, STORE_WORKER (a prebuilt worker), STORE_BENCH_SCRATCH.
+# Medians of $RUNS runs of $JOBS jobs. Env: BENCH_DIR, STORE_WORKER (a prebuilt worker), STORE_BENCH_SCRATCH,
+# QUEUE_BENCH_DEADLINE (seconds a PostgreSQL call may wait, default 30; 0 measures without the deadline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"

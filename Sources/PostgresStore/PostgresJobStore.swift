@@ -17,7 +17,7 @@ public final class PostgresJobStore: JobQueue {
         public var leaseDuration: TimeInterval
         /// Connections this process keeps at most: one per concurrent worker task is enough.
         public var maxConnections: Int
-        /// How long one call may wait for the database before it fails (see ``answered(by:_:)``).
+        /// How long one call may wait for the database before it fails (see ``answered(by:_:)``); 0: forever.
         public var answerSeconds: TimeInterval
 
         public init(retryPolicy: RetryPolicy = .default, leaseDuration: TimeInterval = 60, maxConnections: Int = 20,

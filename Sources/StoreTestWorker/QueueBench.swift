@@ -10,7 +10,9 @@ func benchQueue(store location: String, workers: Int, count: Int) async throws -
     let queue: any JobQueue
     var closePostgres: PostgresJobStore?
     if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-        let pg = try await PostgresJobStore.open(url: location, options: .init(maxConnections: workers))
+        // QUEUE_BENCH_DEADLINE=0 measures without the per-call deadline, to show what it costs.
+        let deadline = ProcessInfo.processInfo.environment["QUEUE_BENCH_DEADLINE"].flatMap(Double.init) ?? 30
+        let pg = try await PostgresJobStore.open(url: location, options: .init(maxConnections: workers, answerSeconds: deadline))
         queue = pg
         closePostgres = pg
     } else {
