@@ -14,12 +14,7 @@ extension PostgresJobStore: PipelineStore {
         let results = try await enqueue(known.map {
             EnqueueRequest(fingerprint: items[$0].fingerprint!, path: items[$0].path, identity: identity)
         })
-        for (index, result) in zip(known, results) {
-            items[index].jobID = result.jobID
-            items[index].state = result.state
-            items[index].created = result.created
-            if !result.created && items[index].change == .new { items[index].change = .moved }
-        }
+        for (index, result) in zip(known, results) { items[index].record(result) }
         return RescanReport(items: items, fingerprinted: fingerprinted)
     }
 

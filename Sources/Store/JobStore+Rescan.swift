@@ -36,6 +36,15 @@ public struct RescanItem: Sendable, Hashable {
         self.state = state; self.created = created; self.error = error
     }
 
+    /// Takes in what enqueueing this item's content found: a path seen for the first time whose content
+    /// already had a job is a move (or a copy).
+    public mutating func record(_ result: EnqueueResult) {
+        jobID = result.jobID
+        state = result.state
+        created = result.created
+        if !result.created && change == .new { change = .moved }
+    }
+
     public var needsWork: Bool { state == .queued || state == .failed || state == .running || state == .degraded }
 }
 
@@ -163,12 +172,7 @@ extension JobStore {
                 EnqueueRequest(fingerprint: items[$0].fingerprint!, path: items[$0].path, identity: identity, maxAttempts: maxAttempts)
             }
             let results = try enqueue(db, requests, now: now())
-            for (index, result) in zip(missing, results) {
-                items[index].jobID = result.jobID
-                items[index].state = result.state
-                items[index].created = result.created
-                if !result.created && items[index].change == .new { items[index].change = .moved }
-            }
+            for (index, result) in zip(missing, results) { items[index].record(result) }
         }
         return RescanReport(items: items, fingerprinted: fingerprinted)
     }

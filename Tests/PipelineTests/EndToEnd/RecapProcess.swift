@@ -79,6 +79,13 @@ enum RecapProcess {
         return (stopped, p.terminationStatus, err)
     }
 
+    /// Every `.recap.json` under `out`, as paths relative to it, sorted.
+    static func outputs(_ out: URL) -> [String] {
+        (FileManager.default.enumerator(at: out, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? [])
+            .filter { $0.lastPathComponent.hasSuffix(".recap.json") }
+            .map { String($0.path.dropFirst(out.path.count + 1)) }.sorted()
+    }
+
     /// Copies named samples into a fresh input folder.
     static func inputs(_ names: [String], into dir: URL) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

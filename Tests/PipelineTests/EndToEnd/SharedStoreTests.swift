@@ -7,15 +7,8 @@ import ThrowawayPostgres
 /// `--store postgres://…`: the jobs in a PostgreSQL database that workers on many hosts share (a throwaway
 /// cluster this test starts), against a stand-in engine. The same CLI, the same semantics as SQLite.
 @Suite(.serialized) struct SharedStoreTests {
-    func engine(_ server: StandInServer) -> [String] {
-        ["--engine", "openai", "--preset", "vllm", "--base-url", server.baseURL, "--retries", "0"]
-    }
-
-    func outputs(_ out: URL) -> [String] {
-        (FileManager.default.enumerator(at: out, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? [])
-            .filter { $0.lastPathComponent.hasSuffix(".recap.json") }
-            .map { String($0.path.dropFirst(out.path.count + 1)) }.sorted()
-    }
+    func engine(_ server: StandInServer) -> [String] { server.engineArguments }
+    func outputs(_ out: URL) -> [String] { RecapProcess.outputs(out) }
 
     @Test func workersOnAPostgresStoreDoEachFileOnceAndStatusListsThem() async throws {
         let database = try TestCluster.shared.get().makeDatabase()

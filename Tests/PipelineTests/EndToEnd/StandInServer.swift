@@ -9,6 +9,8 @@ final class StandInServer {
     let log: URL
     let port: Int
     var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    /// `recap` options that use this server as a vLLM-like engine, with no retries.
+    var engineArguments: [String] { ["--engine", "openai", "--preset", "vllm", "--base-url", baseURL, "--retries", "0"] }
 
     init(mode: String = "ok", folder: URL) throws {
         log = folder.appendingPathComponent("requests-\(mode).jsonl")

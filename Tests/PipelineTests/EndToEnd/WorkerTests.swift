@@ -7,15 +7,8 @@ import Testing
 /// `recap run --enqueue-only` fills a store; `recap worker` processes from it, finding files through its own
 /// `--root NAME=PATH` (shared storage mounted elsewhere), against a stand-in engine.
 @Suite(.serialized) struct WorkerTests {
-    func engine(_ server: StandInServer) -> [String] {
-        ["--engine", "openai", "--preset", "vllm", "--base-url", server.baseURL, "--retries", "0"]
-    }
-
-    func outputs(_ out: URL) -> [String] {
-        (FileManager.default.enumerator(at: out, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? [])
-            .filter { $0.lastPathComponent.hasSuffix(".recap.json") }
-            .map { String($0.path.dropFirst(out.path.count + 1)) }.sorted()
-    }
+    func engine(_ server: StandInServer) -> [String] { server.engineArguments }
+    func outputs(_ out: URL) -> [String] { RecapProcess.outputs(out) }
 
     @Test func enqueuedFilesAreDoneOnceByTwoWorkersThatSeeThemUnderAnotherMount() async throws {
         let root = try tempDir("recap-workers")
