@@ -82,10 +82,11 @@ public final class TestCluster: Sendable {
 
     // MARK: - Processes
 
-    /// Runs a PostgreSQL program and waits; output goes to a log file (a pipe could be held open by the server).
-    /// posix_spawn + waitpid rather than Foundation's Process, whose waitUntilExit was seen never to return
-    /// once `pg_ctl start` had left a daemon behind.
-    public static func run(_ arguments: [String], asServer: Bool = true) throws(ClusterError) {
+    /// Runs a PostgreSQL program, waits, and returns what it printed. Output goes to a log file (a pipe could be
+    /// held open by the server). posix_spawn + waitpid rather than Foundation's Process, whose waitUntilExit was
+    /// seen never to return once `pg_ctl start` had left a daemon behind.
+    @discardableResult
+    public static func run(_ arguments: [String], asServer: Bool = true) throws(ClusterError) -> String {
         var command = arguments
         if asServer && getuid() == 0 { command = ["/usr/sbin/runuser", "-u", "nobody", "--"] + command }
         let shown = command.joined(separator: " ")
@@ -109,6 +110,7 @@ public final class TestCluster: Sendable {
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw ClusterError("\(shown) failed (wait status \(status)): \(output)")
         }
+        return (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
     }
 
     static func stop(_ folder: String) {
