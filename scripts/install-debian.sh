@@ -11,6 +11,7 @@ packages=(
   python3 python3-jsonschema python3-numpy
   pocketsphinx-testdata
   postgresql-15  # StoreContractTests start a throwaway PostgreSQL 15 cluster (initdb, pg_ctl) from /usr/lib/postgresql/15/bin
+  openssl  # the TLS tests make a throwaway certificate authority and server certificate
   chromium chromium-driver  # WebTests drive headless Chromium over WebDriver (recap serve's pages)
 )
 missing=()

@@ -33,6 +33,8 @@ public final class PostgresJobStore: JobQueue {
     /// The URL without its password: what error messages name.
     public let location: String
     let slot: ClientSlot
+    /// The deadlines of this store's calls in flight (see ``answered(by:_:)``).
+    let watchdog = Watchdog()
     /// The connection pool in use now (a new one after the old one gave up: see ``ClientSlot``).
     var client: PostgresClient { slot.current }
     let logger = Logger(label: "recap.postgres-store")
@@ -59,7 +61,7 @@ public final class PostgresJobStore: JobQueue {
         // once, rather than in the pool, which keeps retrying a connection for as long as a query waits.
         let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(configuration: parsed.connectionConfiguration, id: 0, logger: logger)
+            connection = try await PostgresConnection.connect(configuration: try parsed.connectionConfiguration(), id: 0, logger: logger)
         } catch {
             throw StoreError.database(path: parsed.redacted, detail: "cannot connect: \(String(reflecting: error))")
         }

@@ -20,12 +20,16 @@ public final class TestCluster: Sendable {
 
     public let port: Int
     public let folder: URL
+    /// With `tls`: the PEM file of the certificate authority that signed the server's certificate.
+    public let certificateAuthority: String?
     private let settings: String
     private let counter = Counter()
 
     /// A cluster of its own, listening on loopback and on `addresses` too (another network namespace's way in),
-    /// trusting connections from `networks` (CIDR, e.g. "10.231.0.0/24") without a password.
-    public init(addresses: [String] = [], networks: [String] = []) throws(ClusterError) {
+    /// trusting connections from `networks` (CIDR, e.g. "10.231.0.0/24") without a password. With `tls`, the
+    /// server has a certificate for 127.0.0.1 and localhost signed by a throwaway authority
+    /// (``certificateAuthority``) and refuses connections without TLS.
+    public init(addresses: [String] = [], networks: [String] = [], tls: Bool = false) throws(ClusterError) {
         guard FileManager.default.isExecutableFile(atPath: "\(Self.binaries)/initdb") else {
             throw ClusterError("PostgreSQL 15 is not installed (no \(Self.binaries)/initdb). Run scripts/install-debian.sh, "
                 + "which installs the Debian package postgresql-15, then run the tests again.")
@@ -37,20 +41,29 @@ public final class TestCluster: Sendable {
             try FileManager.default.createDirectory(at: folder.appendingPathComponent("sock"), withIntermediateDirectories: true)
             try "\(getpid())".write(to: folder.appendingPathComponent("owner.pid"), atomically: true, encoding: .utf8)
         } catch { throw ClusterError("cannot create \(folder.path): \(error)") }
+        var tlsSettings = ""
+        if tls {
+            let dir = folder.appendingPathComponent("tls").path
+            try Self.makeCertificates(in: dir)
+            certificateAuthority = "\(dir)/ca.crt"
+            tlsSettings = " -c ssl=on -c ssl_cert_file=\(dir)/server.crt -c ssl_key_file=\(dir)/server.key"
+        } else {
+            certificateAuthority = nil
+        }
         if getuid() == 0 { try Self.run(["/bin/chown", "-R", "nobody:nogroup", folder.path], asServer: false) }
         let data = folder.appendingPathComponent("data").path
         try Self.run(["\(Self.binaries)/initdb", "-D", data, "-A", "trust", "-U", "recap", "-E", "UTF8", "--locale=C", "--no-sync"])
-        if !networks.isEmpty {
-            let lines = networks.map { "host all all \($0) trust\n" }.joined()
-            guard let handle = FileHandle(forWritingAtPath: "\(data)/pg_hba.conf") else { throw ClusterError("cannot open pg_hba.conf") }
-            handle.seekToEndOfFile()
-            handle.write(Data(lines.utf8))
-            handle.closeFile()
+        if !networks.isEmpty || tls {
+            // The first matching line wins: without TLS, nothing gets past the first.
+            let hba = "\(data)/pg_hba.conf"
+            let lines = (tls ? "hostnossl all all 0.0.0.0/0 reject\n" : "") + ((try? String(contentsOfFile: hba, encoding: .utf8)) ?? "")
+                + networks.map { "host all all \($0) trust\n" }.joined()
+            do { try lines.write(toFile: hba, atomically: false, encoding: .utf8) } catch { throw ClusterError("cannot write pg_hba.conf: \(error)") }
         }
         port = try Self.freePort()
         // Durability off: a throwaway cluster; the benchmark (bench/queue.sh) runs its own with the defaults.
         settings = "-p \(port) -k \(folder.appendingPathComponent("sock").path) -c listen_addresses=\((["127.0.0.1"] + addresses).joined(separator: ","))"
-            + " -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            + " -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" + tlsSettings
         try start()
         Clusters.add(folder.path)
     }
@@ -65,6 +78,26 @@ public final class TestCluster: Sendable {
     /// this cluster runs without fsync and synchronous commit, so a crash-like stop would lose recent commits.
     public func stop() throws(ClusterError) {
         try Self.run(["\(Self.binaries)/pg_ctl", "-D", folder.appendingPathComponent("data").path, "-m", "fast", "-w", "stop"])
+    }
+
+    /// A certificate authority and a server certificate it signed (EC P-256, valid two days) for 127.0.0.1 and
+    /// localhost, made with the openssl command; the server's key readable by its owner only, as PostgreSQL asks.
+    static func makeCertificates(in dir: String) throws(ClusterError) {
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: "\(dir)/san.ext", atomically: true, encoding: .utf8)
+        } catch { throw ClusterError("cannot create \(dir): \(error)") }
+        let openssl = "/usr/bin/openssl"
+        guard FileManager.default.isExecutableFile(atPath: openssl) else {
+            throw ClusterError("the openssl command is not installed; run scripts/install-debian.sh")
+        }
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try run([openssl, "req", "-x509"] + key + ["-days", "2", "-subj", "/CN=recap test authority",
+                 "-keyout", "\(dir)/ca.key", "-out", "\(dir)/ca.crt"], asServer: false)
+        try run([openssl, "req"] + key + ["-subj", "/CN=127.0.0.1", "-keyout", "\(dir)/server.key", "-out", "\(dir)/server.csr"], asServer: false)
+        try run([openssl, "x509", "-req", "-in", "\(dir)/server.csr", "-CA", "\(dir)/ca.crt", "-CAkey", "\(dir)/ca.key",
+                 "-CAcreateserial", "-days", "2", "-extfile", "\(dir)/san.ext", "-out", "\(dir)/server.crt"], asServer: false)
+        guard chmod("\(dir)/server.key", 0o600) == 0 else { throw ClusterError("cannot chmod \(dir)/server.key") }
     }
 
     /// Stops the server and removes its folder.

@@ -101,8 +101,8 @@ final class BackgroundRecap {
     init(_ args: [String], folder: URL) throws {
         stdout = folder.appendingPathComponent("recap.stdout")
         stderr = folder.appendingPathComponent("recap.stderr")
-        FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         process.executableURL = try RecapProcess.binary()
         process.arguments = args
         var env = ProcessInfo.processInfo.environment

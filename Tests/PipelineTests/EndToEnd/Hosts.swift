@@ -48,7 +48,7 @@ final class SimulatedHost {
         var environment = ProcessInfo.processInfo.environment
         environment.merge(env) { $1 }
         p.environment = environment
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         p.standardOutput = handle
         p.standardError = handle
