@@ -8,29 +8,34 @@ import Store
 /// or renamed) gets its outputs from the finished work, with no engine call: the job's outputs are copied to
 /// the path's place, with `source.path` and the file names rewritten. Where the same content was seen at a
 /// place under the same input root that is gone from disk (a move), the outputs left there are stale: they
-/// are removed, and the store forgets the old place.
+/// are removed, and the host forgets the old place.
+///
+/// Works on either store: the job (its state and outputs) comes from `jobs`, shared by every host on
+/// PostgreSQL; the places a content was seen come from `paths`, this host's stat cache, since only this host
+/// can tell that a path on its disks is gone.
 struct OutputPlacement {
-    let store: JobStore
+    let jobs: any PipelineStore
+    let paths: JobStore
     let out: OutputPaths
 
     enum Outcome: Equatable { case copied, moved }
 
     /// Places outputs for `file`, whose content's job is `jobID`; nil when the file has its outputs already,
     /// or the job is not done, or its outputs are gone (`recap jobs retry` remakes them).
-    func place(_ file: Discovery.File, jobID: Int64) throws -> Outcome? {
+    func place(_ file: Discovery.File, jobID: Int64) async throws -> Outcome? {
         let (folder, base) = try out.place(forRelativePath: file.relativePath)
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent(base + ".recap.json").path) { return nil }
         let target = try out.file(forRelativePath: file.relativePath, suffix: ".recap.json")
-        guard let job = try store.job(jobID), job.state.hasOutputs, let result = job.result,
+        guard let job = try await jobs.job(jobID), job.state.hasOutputs, let result = job.result,
               let written = try? JSONValue.parse(result).arrayValue?.compactMap(\.stringValue),
-              let sourceJSON = written.first(where: { $0.hasSuffix(".recap.json") && FileManager.default.fileExists(atPath: $0) })
+              let (sourceJSON, output) = written.lazy.filter({ $0.hasSuffix(".recap.json") })
+                .compactMap({ locate($0, fingerprint: job.fingerprint) }).first
         else { return nil }
-        let output = try RecapOutput.decode(Data(contentsOf: URL(fileURLWithPath: sourceJSON)))
-        let placed = try copy(output, at: URL(fileURLWithPath: sourceJSON).deletingLastPathComponent(), to: file)
+        let placed = try copy(output, at: sourceJSON.deletingLastPathComponent(), to: file)
 
         // The same content's old places under this root that are gone: a move. Their outputs go.
         var moved = false
-        for old in try store.knownPaths(fingerprint: job.fingerprint) where old != file.url.path {
+        for old in try paths.knownPaths(fingerprint: job.fingerprint) where old != file.url.path {
             guard !FileManager.default.fileExists(atPath: old), let rel = relativePath(of: old, like: file) else { continue }
             if let oldJSON = try? out.file(forRelativePath: rel, suffix: ".recap.json"), oldJSON != target,
                let stale = try? RecapOutput.decode(Data(contentsOf: oldJSON)), stale.source.fingerprint == job.fingerprint {
@@ -41,10 +46,30 @@ struct OutputPlacement {
                 remove(oldJSON)
                 moved = true
             }
-            try store.forget(path: old)
-            if job.path == old { try store.recordOutputs(jobID: jobID, path: file.url.path, result: JSONValue.array(placed.map { .string($0) }).data()) }
+            try paths.forget(path: old)
+            if job.path == old {
+                _ = try await jobs.recordOutputs(jobID: jobID, path: file.url.path, result: JSONValue.array(placed.map { .string($0) }).data())
+            }
         }
         return moved ? .moved : .copied
+    }
+
+    /// The finished job's `.recap.json`, read: where the job says it wrote it, or, when that path is not on this
+    /// host (another worker wrote it, with the output folder mounted elsewhere), at the same place under this
+    /// host's output folder: the longest tail of the path found there. Either way only a file describing the
+    /// same content counts.
+    func locate(_ path: String, fingerprint: String) -> (URL, RecapOutput)? {
+        let parts = URL(fileURLWithPath: path).pathComponents.dropFirst()  // without "/"
+        let candidates = [URL(fileURLWithPath: path)] + parts.indices.map { start in
+            parts[start...].reduce(out.root) { $0.appendingPathComponent($1) }
+        }
+        for url in candidates {
+            guard url == candidates[0] || (try? out.check(url)) != nil,
+                  let data = try? Data(contentsOf: url), let output = try? RecapOutput.decode(data),
+                  output.source.fingerprint == fingerprint else { continue }
+            return (url, output)
+        }
+        return nil
     }
 
     /// Writes `output`'s files (found in `folder`) for `file`: companions first, the JSON last, since its

@@ -52,7 +52,7 @@ public final class Runner: Sendable {
         self.engine = engine; self.progress = progress
     }
 
-    /// One host, one SQLite store: copies and moves of done files get their outputs, old identities are adopted.
+    /// One host, one SQLite store: old identities are adopted.
     var sqlite: JobStore? { store as? JobStore }
 
     var spec: PipelineSpec { config.spec }
@@ -181,12 +181,12 @@ public final class Runner: Sendable {
         await progress.begin(total: pending.count)
         await process(pending.map { JobTicket(jobID: $0.0, file: $0.1) }, tally: tally)
         // Every path gets its outputs: copies and moved files from the finished work, with no engine call.
-        if !Task.isCancelled, let sqlite {
-            let placement = OutputPlacement(store: sqlite, out: config.out)
+        if !Task.isCancelled {
+            let placement = OutputPlacement(jobs: store, paths: local, out: config.out)
             for (item, file) in zip(report.items, found.files) {
                 guard let jobID = item.jobID else { continue }
                 do {
-                    switch try placement.place(file, jobID: jobID) {
+                    switch try await placement.place(file, jobID: jobID) {
                     case .copied?: await tally.update { $0.placed += 1 }
                     case .moved?: await tally.update { $0.placed += 1; $0.moved += 1 }
                     case nil: break

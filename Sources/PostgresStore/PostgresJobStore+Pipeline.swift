@@ -52,6 +52,12 @@ extension PostgresJobStore: PipelineStore {
         try await query("SELECT relative_path FROM job_roots").map { try $0.decode(String.self) }
     }
 
+    @discardableResult
+    public func recordOutputs(jobID: Int64, path: String, result: Data) async throws -> Bool {
+        let text = String(decoding: result, as: UTF8.self)
+        return !(try await query("UPDATE jobs SET path = \(path), result = \(text) WHERE id = \(jobID) AND state = 'succeeded' RETURNING id")).isEmpty
+    }
+
     public func recordEngineCalls(jobID: Int64, stage: Stage, count: Int) async throws {
         try await query("""
             INSERT INTO engine_calls (job_id, stage, calls) VALUES (\(jobID), \(stage.rawValue), \(Int64(count)))

@@ -18,6 +18,10 @@ public protocol PipelineStore: JobQueue {
     /// Every relative path jobs were enqueued under (outputs of same-stem files are kept apart by them).
     func allRelativePaths() async throws -> [String]
 
+    /// Points a succeeded job at `path` and the outputs placed for it there (a moved file's new place).
+    /// False when the job is not succeeded.
+    func recordOutputs(jobID: Int64, path: String, result: Data) async throws -> Bool
+
     func recordEngineCalls(jobID: Int64, stage: Stage, count: Int) async throws
     func engineCalls(jobID: Int64) async throws -> [Stage: Int]
 
