@@ -28,16 +28,36 @@ extension PostgresJobStore {
     /// Deleted rows are reclaimed by autovacuum (the jobs table is tuned for it in migration 1); a bounded
     /// table also keeps the claim's partial index small.
     @discardableResult
-    public func pruneFinished(olderThan horizon: TimeInterval) async throws -> Int {
-        try await transaction { [self] db in
+    public func pruneFinished(olderThan horizon: TimeInterval, states: Set<JobState>) async throws -> Int {
+        let finished = states.filter(\.isTerminal).map(\.rawValue).sorted()
+        return try await transaction { [self] db in
             let pruned = try await db.rows("""
-                DELETE FROM jobs WHERE state IN ('succeeded','dead','cancelled')
+                DELETE FROM jobs WHERE state = ANY(\(finished))
                   AND finished_at < now() - make_interval(secs => \(horizon))
                 RETURNING id
                 """, logger).count
             try await db.query(
                 "DELETE FROM workers WHERE last_heartbeat < now() - make_interval(secs => \(horizon))", logger: logger)
             return pruned
+        }
+    }
+
+    /// Dropped results and attempts leave dead row versions that autovacuum reclaims for new rows; the
+    /// files do not shrink on their own (VACUUM FULL does, with a lock an operator chooses the time of).
+    @discardableResult
+    public func compactSucceeded(olderThan horizon: TimeInterval) async throws -> Int {
+        try await transaction { [self] db in
+            let rows = try await db.rows("""
+                WITH old AS (
+                  SELECT id FROM jobs WHERE state = 'succeeded' AND finished_at < now() - make_interval(secs => \(horizon))
+                ), results AS (
+                  UPDATE stages SET result = NULL WHERE result IS NOT NULL AND job_id IN (SELECT id FROM old) RETURNING job_id
+                ), tries AS (
+                  DELETE FROM attempts WHERE outcome != 'succeeded' AND job_id IN (SELECT id FROM old) RETURNING job_id
+                )
+                SELECT count(*) FROM (SELECT job_id FROM results UNION SELECT job_id FROM tries) touched
+                """, logger)
+            return Int(try rows.first?.decode(Int64.self) ?? 0)
         }
     }
 }

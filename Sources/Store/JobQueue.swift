@@ -58,7 +58,22 @@ public protocol JobQueue: Sendable {
     /// checkpoints and attempts, and workers not heard from for as long. Returns how many jobs went.
     /// A pruned file's next scan makes a new job: keep the horizon longer than files stay around.
     @discardableResult
-    func pruneFinished(olderThan horizon: TimeInterval) async throws -> Int
+    func pruneFinished(olderThan horizon: TimeInterval, states: Set<JobState>) async throws -> Int
+
+    /// Shrinks succeeded jobs that finished more than `horizon` seconds ago without forgetting them: the job
+    /// row stays (it is what keeps an unchanged file from being processed again) and so do its stages'
+    /// timings, but the stages' saved results (transcripts, captions: most of a store's size) are dropped,
+    /// with every attempt but the one that succeeded. Returns how many jobs lost something.
+    @discardableResult
+    func compactSucceeded(olderThan horizon: TimeInterval) async throws -> Int
+}
+
+extension JobQueue {
+    /// ``pruneFinished(olderThan:states:)`` of every finished state.
+    @discardableResult
+    public func pruneFinished(olderThan horizon: TimeInterval) async throws -> Int {
+        try await pruneFinished(olderThan: horizon, states: [.succeeded, .dead, .cancelled])
+    }
 }
 
 extension JobStore: JobQueue {}

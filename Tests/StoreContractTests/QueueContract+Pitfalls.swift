@@ -177,4 +177,39 @@ extension QueueContract {
             }
         }
     }
+
+    /// What `recap jobs prune` does by default: finished jobs that would only be retried go, succeeded ones
+    /// stay (an unchanged file must not be processed again) but lose their saved results and failed attempts.
+    @Test(arguments: Backend.allCases)
+    func compactingKeepsSucceededJobsAndDropsTheirPayloads(_ backend: Backend) async throws {
+        try await withQueue(backend) { q, _ in
+            let ids = try await q.enqueue((0..<3).map { request($0) }).map(\.jobID)
+            // Job 0 succeeds on its second attempt (the first one's lease ran out); job 1 goes dead; job 2 waits.
+            let lost = try #require(try await q.claim(jobID: ids[0], owner: "gone", leaseDuration: 0.05))
+            try await q.save(lost.lease, .probe, #"{"duration":12}"#)
+            try await sleep(seconds: 0.2)
+            let again = try #require(try await q.claim(jobID: ids[0], owner: "w", leaseDuration: 60))
+            try await q.save(again.lease, .transcribe, #"{"text":"a long transcript"}"#)
+            try await q.finish(again.lease)
+            let doomed = try #require(try await q.claim(jobID: ids[1], owner: "w", leaseDuration: 60))
+            _ = try await q.fail(doomed.lease, stage: nil, message: "corrupt", retryable: false)
+            try await sleep(seconds: 0.05)
+
+            #expect(try await q.compactSucceeded(olderThan: 3600) == 0)  // too recent
+            #expect(try await q.compactSucceeded(olderThan: 0) == 1)
+            #expect(try await q.compactSucceeded(olderThan: 0) == 0)  // nothing left to drop
+            let stages = try await q.checkpoints(jobID: ids[0])
+            #expect(Set(stages.keys) == [.probe, .transcribe])  // timings kept
+            #expect(stages.values.allSatisfy { $0.result == nil })
+            #expect(try await q.attempts(jobID: ids[0]).map(\.outcome) == [.succeeded])
+            #expect(try await q.job(ids[0])?.state == .succeeded)
+
+            #expect(try await q.pruneFinished(olderThan: 0, states: [.dead, .cancelled]) == 1)
+            #expect(try await q.job(ids[1]) == nil)
+            #expect(try await q.job(ids[0])?.state == .succeeded)
+            #expect(try await q.job(ids[2])?.state == .queued)
+            // The succeeded job is still what the next enqueue of its content finds: no new work.
+            #expect(try await q.enqueue([request(0)])[0].created == false)
+        }
+    }
 }

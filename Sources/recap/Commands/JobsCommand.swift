@@ -8,13 +8,13 @@ extension JobState: ExpressibleByArgument {}
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
-        abstract: "List, inspect, retry or cancel jobs in the store.",
+        abstract: "List, inspect, retry, cancel or prune jobs in the store.",
         discussion: """
             A job is one media file (identified by its content, not its path) under one pipeline version and \
             engine. States: queued, running, failed (retries by itself after a backoff), dead (out of attempts), \
             succeeded, cancelled.
             """,
-        subcommands: [JobsListCommand.self, JobsShowCommand.self, JobsRetryCommand.self, JobsCancelCommand.self],
+        subcommands: [JobsListCommand.self, JobsShowCommand.self, JobsRetryCommand.self, JobsCancelCommand.self, JobsPruneCommand.self],
         defaultSubcommand: JobsListCommand.self)
 }
 
@@ -192,6 +192,52 @@ struct JobsCancelCommand: AsyncParsableCommand {
         let store = try await storeOptions.open()
         do { try await store.cancel(id) } catch { throw StoreCLI.fail(error) }
         print("Cancelled job \(id).")
+    }
+}
+
+/// `recap jobs prune --older-than DAYS`
+struct JobsPruneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Keep the store small: drop old finished jobs' saved results and forget old failures.",
+        discussion: """
+            For jobs that finished more than --older-than days ago: succeeded jobs keep their row, which is what \
+            stops an unchanged file from being processed again, and their stage timings, but lose the stages' \
+            saved results (transcripts, captions: most of a store's size) and their failed attempts; dead and \
+            cancelled jobs are deleted, so their files are tried afresh when next seen; workers not heard from \
+            for as long are forgotten. With --forget-succeeded, succeeded jobs are deleted too, and their files \
+            are processed again if they are still there: use it when the files are gone for good.
+
+            Nothing still to do is touched. On PostgreSQL, autovacuum reuses the space; the files shrink only with \
+            VACUUM FULL, which locks the tables: run it when no worker is. Suited to cron, e.g. weekly:
+              recap jobs prune --older-than 90 --store postgres://recap@db/recap --json
+            """)
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(name: .customLong("older-than"), help: ArgumentHelp("Only jobs that finished at least this many days ago.", valueName: "days"))
+    var days: Double
+
+    @Flag(name: .customLong("forget-succeeded"), help: "Delete old succeeded jobs too (their files are processed again if seen).")
+    var forgetSucceeded = false
+
+    @Flag(name: .long, help: "Print the counts as JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard days >= 0 else { throw ValidationError("--older-than must be 0 or more days") }
+    }
+
+    func run() async throws {
+        let store = try await storeOptions.open()
+        let horizon = days * 86_400
+        let compacted: Int, deleted: Int
+        do {
+            compacted = forgetSucceeded ? 0 : try await store.compactSucceeded(olderThan: horizon)
+            deleted = try await store.pruneFinished(olderThan: horizon, states: forgetSucceeded ? [.succeeded, .dead, .cancelled] : [.dead, .cancelled])
+        } catch { throw StoreCLI.fail(error) }
+        if json { return try StoreCLI.printJSON(["compacted": compacted, "deleted": deleted]) }
+        print("Deleted \(deleted) finished job\(deleted == 1 ? "" : "s"); compacted \(compacted) succeeded job\(compacted == 1 ? "" : "s").")
     }
 }
 
