@@ -112,6 +112,32 @@ import ThrowawayPostgres
         #expect(end.hasPrefix("…") && end.hasSuffix("and a [gull]."), "\(end)")
     }
 
+    /// A shared store indexed before migration 4 (words without stems, 'simple') is re-indexed by it on open.
+    @Test func aStoreIndexedWithoutStemsGetsThemOnOpen() async throws {
+        let cluster = try TestCluster.shared.get()
+        let url = try cluster.makeDatabase()
+        let store = try await PostgresJobStore.open(url: url, options: .init(leaseDuration: 30))
+        try await index(store)
+        await store.close()
+        // Back to what migration 3 left: its column and index, no configuration of ours, migration 4 not applied.
+        try TestCluster.run([
+            "\(TestCluster.binaries)/psql", "-h", "127.0.0.1", "-p", "\(cluster.port)", "-U", "recap", "-d", String(url.split(separator: "/").last!),
+            "-v", "ON_ERROR_STOP=1", "-c", """
+            BEGIN;
+            ALTER TABLE search_entries DROP COLUMN words;
+            ALTER TABLE search_entries ADD COLUMN words tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED;
+            CREATE INDEX search_entries_words ON search_entries USING gin (words);
+            DROP TEXT SEARCH CONFIGURATION recap_words; DROP TEXT SEARCH DICTIONARY recap_stem;
+            DELETE FROM recap_migrations WHERE id = 4;
+            COMMIT;
+            """,
+        ], asServer: false)
+        let again = try await PostgresJobStore.open(url: url)
+        #expect(try await found(again, "plant") == [lecture(.transcript)])
+        #expect(try await found(again, "budg*").count == 5)
+        await again.close()
+    }
+
     // MARK: - The index
 
     /// A hit's file (by name) and kind, and its start where a file has two of a kind.
