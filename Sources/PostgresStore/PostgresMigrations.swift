@@ -101,6 +101,20 @@ enum PostgresMigrations {
             "DROP INDEX jobs_state",
             "CREATE INDEX jobs_trouble ON jobs (updated_at) WHERE state IN ('failed','dead','degraded','cancelled')",
         ]),
+        Migration(id: 5, name: "search-stems", statements: [
+            // Words match as in the SQLite store (FTS5's porter tokenizer): by English stem, so "plant" finds
+            // "plants", and with no stop words, so every word of a query counts ("the end" needs "the"). 'simple'
+            // (migration 3) does not stem; 'english' drops stop words, and a query of stop words alone would find
+            // nothing. Hence its snowball stemmer without a stop word list.
+            "CREATE TEXT SEARCH DICTIONARY recap_stem (TEMPLATE = snowball, Language = english)",
+            "CREATE TEXT SEARCH CONFIGURATION recap_words (COPY = english)",
+            "ALTER TEXT SEARCH CONFIGURATION recap_words ALTER MAPPING REPLACE english_stem WITH recap_stem",
+            // A generated column's expression cannot be altered (before PostgreSQL 17): dropped (its index with
+            // it) and added again, computed for the rows already there.
+            "ALTER TABLE search_entries DROP COLUMN words",
+            "ALTER TABLE search_entries ADD COLUMN words tsvector GENERATED ALWAYS AS (to_tsvector('recap_words', text)) STORED",
+            "CREATE INDEX search_entries_words ON search_entries USING gin (words)",
+        ]),
     ]
 
     /// Brings the schema up to date inside the caller's transaction.

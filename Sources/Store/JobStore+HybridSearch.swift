@@ -44,6 +44,29 @@ public struct HybridHit: Sendable, Hashable, Codable {
     /// 1-based ranks in the two lists that were fused (nil: not in that list).
     public var wordRank: Int?
     public var meaningRank: Int?
+
+    public init(jobID: Int64, path: String, kind: SearchKind, start: Double? = nil, end: Double? = nil, speaker: String? = nil,
+                snippet: String, score: Double, similarity: Double? = nil, wordRank: Int? = nil, meaningRank: Int? = nil) {
+        self.jobID = jobID; self.path = path; self.kind = kind; self.start = start; self.end = end; self.speaker = speaker
+        self.snippet = snippet; self.score = score; self.similarity = similarity
+        self.wordRank = wordRank; self.meaningRank = meaningRank
+    }
+
+    /// The score of the `rank`th (1-based) hit of one fused list: reciprocal rank fusion's 1/(60 + rank).
+    public static func fusionScore(rank: Int) -> Double { 1.0 / Double(60 + rank) }
+}
+
+/// Search by words alone: what every store can do (meaning search needs the SQLite store's vectors). The query
+/// is plain words, all of which must match; `word*` matches a prefix; operators in it are only words, so no
+/// user input makes it fail. Hits come best first, as ``JobStore/hybridSearch`` gives them without a vector.
+public protocol WordSearching {
+    func wordSearch(_ query: String, filters: SearchFilters, limit: Int) async throws -> [HybridHit]
+}
+
+extension JobStore: WordSearching {
+    public func wordSearch(_ query: String, filters: SearchFilters, limit: Int) throws -> [HybridHit] {
+        try hybridSearch(query, filters: filters, limit: limit, depth: max(100, limit))
+    }
 }
 
 extension JobStore {
@@ -60,7 +83,7 @@ extension JobStore {
                              minSimilarity: Double = 0.3, depth: Int = 100) throws -> [HybridHit] {
         let allowed = try filters.isEmpty ? nil : allowedEntries(filters)
         var hits: [Int64: HybridHit] = [:]
-        let rrf = { (rank: Int) in 1.0 / Double(60 + rank) }
+        let rrf = HybridHit.fusionScore(rank:)
 
         for (i, (id, hit)) in try wordMatches(text, allowed: allowed, limit: depth).enumerated() {
             var h = hit

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import PostgresStore
 import Store
 
 /// `recap search`: words and meaning over everything `recap run` indexed.
@@ -19,6 +20,11 @@ struct SearchCommand: AsyncParsableCommand {
             Without the embedding model (`recap models install all-minilm-l6-v2`) or with --words-only, only \
             words are searched.
 
+            A shared PostgreSQL store (--store postgres://user@host/db, or $RECAP_STORE) is searched by words \
+            only, with the same rules, filters and output (--json has the same fields): its workers make no \
+            vectors, so a search by meaning needs a SQLite store made by `recap run`. (`recap serve` and \
+            `recap export` read SQLite stores only.)
+
             Examples:
               recap search "harbour budget" --out ~/recaps
               recap search "a talk about ancient lighthouses" --since 2024-01-01 --max-duration 900
@@ -29,7 +35,7 @@ struct SearchCommand: AsyncParsableCommand {
     @Argument(help: "What to find: words, or a description of it.")
     var query: [String]
 
-    @Option(name: .long, help: "Job store file.")
+    @Option(name: .long, help: ArgumentHelp("The job store: a SQLite file, or a postgres:// URL (words only).", valueName: "file|url"))
     var store: String?
 
     @Option(name: .long, help: "The output folder of `recap run`, to find its store.")
@@ -82,18 +88,39 @@ struct SearchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let db: JobStore
-        do { db = try JobStore(url: try StoreChoice.indexFile(store: store, outputFolder: out, command: "search"), options: .init(create: false)) } catch {
-            FileHandle.standardError.write(Data("recap search: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
         let text = query.joined(separator: " ")
         let filters = SearchFilters(
             folder: folder.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath).standardizedFileURL.path },
             since: since.flatMap(SearchDefaults.day), until: until.flatMap(SearchDefaults.day),
             minDuration: minDuration, maxDuration: maxDuration, language: language, speaker: speaker,
             kinds: kind.isEmpty ? nil : Set(kind.map { SearchKind(rawValue: $0) }))
+        let (hits, location): ([HybridHit], String)
+        switch StoreChoice.resolve(store: store, outputFolder: out) {
+        case .sqlite(let url): (hits, location) = try await search(url, text, filters)
+        case .postgres(let url): (hits, location) = try await search(postgres: url, text, filters)
+        }
 
+        if json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try enc.encode(hits), as: UTF8.self))
+            return
+        }
+        if hits.isEmpty {
+            FileHandle.standardError.write(Data("no matches for \"\(text)\" in \(location)\n".utf8))
+            return
+        }
+        for h in hits {
+            let at = h.start.map { " @ \(Self.clock($0))" } ?? ""
+            let how = [h.wordRank.map { _ in "words" }, h.similarity.map { String(format: "meaning %.2f", $0) }].compactMap { $0 }
+            print("\(h.path)\(at)  [\(h.kind.rawValue); \(how.joined(separator: ", "))]  \(h.snippet.replacingOccurrences(of: "\n", with: " "))")
+        }
+    }
+
+    /// Words and meaning, on the SQLite store of `recap run`.
+    private func search(_ url: URL, _ text: String, _ filters: SearchFilters) async throws -> ([HybridHit], String) {
+        let db: JobStore
+        do { db = try JobStore(url: url, options: .init(create: false)) } catch { throw Self.fail(error) }
         var meaning: (vector: [Float], index: VectorIndex)?
         if !wordsOnly {
             do { meaning = try await queryVector(text, db) } catch {
@@ -102,21 +129,31 @@ struct SearchCommand: AsyncParsableCommand {
         }
         let hits = try db.hybridSearch(text, vector: meaning?.vector, index: meaning?.index, filters: filters,
                                        limit: max(1, limit), minSimilarity: minSimilarity)
-        if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try enc.encode(hits), as: UTF8.self))
-            return
+        return (hits, db.path)
+    }
+
+    /// Words only, on a shared PostgreSQL store: its workers make no vectors.
+    private func search(postgres url: String, _ text: String, _ filters: SearchFilters) async throws -> ([HybridHit], String) {
+        let db: PostgresJobStore
+        do { db = try await StoreChoice.openPostgres(url, connections: 1) } catch { throw Self.fail(error) }
+        if !wordsOnly {
+            FileHandle.standardError.write(Data(("recap search: searching by words only: meaning search needs the vectors of a "
+                + "SQLite store made by `recap run`; workers on a PostgreSQL store make none\n").utf8))
         }
-        if hits.isEmpty {
-            FileHandle.standardError.write(Data("no matches for \"\(text)\" in \(db.path)\n".utf8))
-            return
+        do {
+            let hits = try await db.wordSearch(text, filters: filters, limit: max(1, limit))
+            await db.close()
+            return (hits, db.location)
+        } catch {
+            await db.close()
+            throw Self.fail(error)
         }
-        for h in hits {
-            let at = h.start.map { " @ \(Self.clock($0))" } ?? ""
-            let how = [h.wordRank.map { _ in "words" }, h.similarity.map { String(format: "meaning %.2f", $0) }].compactMap { $0 }
-            print("\(h.path)\(at)  [\(h.kind.rawValue); \(how.joined(separator: ", "))]  \(h.snippet.replacingOccurrences(of: "\n", with: " "))")
-        }
+    }
+
+    /// Prints `error` as `recap search: …` and returns the exit code to throw.
+    private static func fail(_ error: any Error) -> ExitCode {
+        FileHandle.standardError.write(Data("recap search: \(error)\n".utf8))
+        return ExitCode(1)
     }
 
     /// The query's vector and the store's vectors of the same model; nil when nothing is embedded yet (no

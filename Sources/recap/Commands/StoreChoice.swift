@@ -16,8 +16,8 @@ enum StoreChoice {
         return .sqlite(StoreLocation.resolve(store: store, outputFolder: outputFolder, environment: environment))
     }
 
-    /// The SQLite store for commands that read a whole index (search, serve, export), or an error saying why a
-    /// shared store will not do.
+    /// The SQLite store for commands that read a whole index (serve, export), or an error saying why a shared
+    /// store will not do. (`recap search` reads both: by words only on PostgreSQL.)
     static func indexFile(store: String?, outputFolder: String?, command: String) throws -> URL {
         switch resolve(store: store, outputFolder: outputFolder) {
         case .sqlite(let url): return url

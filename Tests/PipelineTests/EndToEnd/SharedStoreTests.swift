@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Store
 import Testing
@@ -58,8 +59,42 @@ import ThrowawayPostgres
             + store + engine(server), env: env)
         #expect(again.status == 0 && again.summary?["unchanged"]?.doubleValue == 3, "\(again.stdout)")
 
+        // `recap search` reads the shared store, by words. The stand-in engine's transcripts are "stand-in words
+        // for N seconds"; "delta" is only in the narrated clip, in its on-screen text ("RIVER DELTAS") and its
+        // summary's title. The output is checked first, so a miss below is the search's.
+        let narrated = try RecapOutput.decode(Data(contentsOf: out.appendingPathComponent("narrated.recap.json")))
+        let said = narrated.transcript?.text ?? "", summary = narrated.results.jsonString().lowercased()
+        #expect(said.contains("seconds") && summary.contains("deltas"), "transcript: \(said); summary: \(summary)")
+        let search = try await RecapProcess.run(["search", "delta", "--json"] + store, env: env)
+        #expect(search.status == 0, "stderr: \(search.stderr)")
+        // Once, and why: workers on a shared store make no vectors.
+        #expect(search.stderr.components(separatedBy: "searching by words only").count == 2
+                    && search.stderr.contains("SQLite store made by `recap run`"), "\(search.stderr)")
+        let hits = try JSONValue.parse(search.stdout).arrayValue ?? []
+        #expect(!hits.isEmpty && hits.allSatisfy { ($0["path"]?.stringValue ?? "").hasSuffix("/narrated.mp4") }, "\(search.stdout)")
+        #expect(hits.first?["wordRank"]?.doubleValue == 1 && hits.contains { $0["kind"]?.stringValue == "summary" }, "\(search.stdout)")
+        // Stems, as on SQLite: "delta" finds "DELTAS", marked in the snippet.
+        let ocr = try await RecapProcess.run(["search", "delta", "--kind", "ocr", "--json"] + store, env: env)
+        let ocrHits = try JSONValue.parse(ocr.stdout).arrayValue ?? []
+        #expect(ocrHits.count == 1 && ocrHits[0]["start"]?.doubleValue != nil && ocrHits[0]["snippet"]?.stringValue == "RIVER [DELTAS]",
+                "\(ocr.stdout) \(ocr.stderr)")
+
+        // The store from $RECAP_STORE, all words must match, --words-only (no notice), and the plain listing.
+        let seconds = try await RecapProcess.run(["search", "words", "seconds", "--words-only", "--kind", "transcript", "--limit", "50"],
+                                                 env: env.merging(["RECAP_STORE": database]) { $1 })
+        #expect(seconds.status == 0 && !seconds.stderr.contains("words only"), "stderr: \(seconds.stderr)")
+        let lines = seconds.stdout.split(separator: "\n")
+        let files = Set(lines.map { (String($0).components(separatedBy: " @ ")[0] as NSString).lastPathComponent })
+        #expect(files.isSuperset(of: ["narrated.mp4", "audio-only.m4a"]), "\(seconds.stdout)")
+        #expect(lines.allSatisfy { $0.contains("[transcript; words]") && $0.contains("[words]") && $0.contains("[seconds]") }, "\(seconds.stdout)")
+        let none = try await RecapProcess.run(["search", "delta", "sourdough"] + store, env: env)
+        #expect(none.status == 0 && none.stdout.isEmpty && none.stderr.contains("no matches for \"delta sourdough\" in postgres://"),
+                "\(none.stderr)")
+
         // Commands that read a whole SQLite index say so instead of failing on a path that is a URL.
-        let search = try await RecapProcess.run(["search", "bread"] + store, env: env)
-        #expect(search.status == 1 && search.stderr.contains("does not read it yet"), "\(search.stderr)")
+        let export = try await RecapProcess.run(["export", root.appendingPathComponent("sft.jsonl").path] + store, env: env)
+        #expect(export.status == 1 && export.stderr.contains("does not read it yet"), "\(export.stderr)")
+        let serve = try await RecapProcess.run(["serve", "--out", out.path, "--port", "0"] + store, env: env)
+        #expect(serve.status == 1 && serve.stderr.contains("does not read it yet"), "\(serve.stderr)")
     }
 }
