@@ -10,13 +10,13 @@ import Store
 public struct VectorIndexing: Sendable {
     public typealias Embed = @Sendable ([String]) async throws -> [[Float]]
 
-    public let store: JobStore
+    public let store: any VectorStore
     /// Names the vectors: a different model must never be compared with this one's.
     public let model: String
     public let embed: Embed
     public var batchSize = 64
 
-    public init(store: JobStore, model: String, embed: @escaping Embed) {
+    public init(store: any VectorStore, model: String, embed: @escaping Embed) {
         self.store = store
         self.model = model
         self.embed = embed
@@ -30,22 +30,22 @@ public struct VectorIndexing: Sendable {
     /// Embeds what is missing; `progress` gets the number done so far and the number that was missing.
     public func run(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> Report {
         let started = Date()
-        let coverage = try store.vectorCoverage(model: model)
+        let coverage = try await store.vectorCoverage(model: model)
         let missing = coverage.total - coverage.embedded
         var report = Report()
         while true {
             try Task.checkCancellation()
-            let pending = try store.textsNeedingVectors(model: model, limit: batchSize)
+            let pending = try await store.textsNeedingVectors(model: model, limit: batchSize)
             if pending.isEmpty { break }
             let vectors = try await embed(pending.map(\.text))
             guard vectors.count == pending.count else {
                 throw VectorIndexingError.countMismatch(sent: pending.count, got: vectors.count)
             }
-            try store.saveVectors(model: model, zip(pending.map(\.hash), vectors).map { ($0, $1) })
+            try await store.saveVectors(model: model, zip(pending.map(\.hash), vectors).map { ($0, $1) })
             report.embedded += pending.count
             progress?(report.embedded, missing)
         }
-        try store.pruneVectors()
+        try await store.pruneVectors()
         report.seconds = Date().timeIntervalSince(started)
         return report
     }

@@ -9,43 +9,72 @@ import Store
 /// store make no vectors.
 extension PostgresJobStore: WordSearching {
     public func wordSearch(_ query: String, filters: SearchFilters, limit: Int) async throws -> [HybridHit] {
+        HybridHit.fuse(words: try await wordMatches(query, filters: filters, limit: limit), meaning: [], entries: [:], limit: limit)
+    }
+
+    /// Word matches, best first, keyed by entry id.
+    func wordMatches(_ query: String, filters: SearchFilters, limit: Int) async throws -> [(Int64, HybridHit)] {
         guard let pattern = Self.tsQuery(query), limit > 0 else { return [] }
-        let folder = filters.folder.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
-        let kinds = filters.kinds.flatMap { $0.isEmpty ? nil : $0.map(\.rawValue).sorted() }
+        var binds = PostgresBindings()
+        binds.append(pattern)
+        binds.append(Self.headlineOptions)
+        let filtered = Self.filterSQL(filters, into: &binds)
+        binds.append(Int64(limit))
         // 'recap_words' is the text search configuration of `search_entries.words` (migration 5): the query and
         // the snippets must stem as the index did. Ranked first, then snippets for the hits kept only (ts_headline
         // parses the whole text). ts_rank's normalization 1 divides by the log of the text's length, as BM25
         // favours the shorter text.
-        let rows = try await self.query("""
-            WITH q AS (SELECT to_tsquery('recap_words', \(pattern)::text) AS q)
+        let rows = try await self.query(PostgresQuery(unsafeSQL: """
+            WITH q AS (SELECT to_tsquery('recap_words', $1::text) AS q)
             SELECT hit.id, hit.job_id, hit.path, hit.kind, hit.start_s, hit.end_s, hit.speaker,
-              ts_headline('recap_words', hit.text, q.q, \(Self.headlineOptions)::text) AS marked
+              ts_headline('recap_words', hit.text, q.q, $2::text) AS marked
             FROM (
               SELECT e.id, e.job_id, e.path, e.kind, e.start_s, e.end_s, e.speaker, e.text, ts_rank(e.words, q.q, 1) AS rank
               FROM search_entries e CROSS JOIN q LEFT JOIN search_media m ON m.job_id = e.job_id
-              WHERE e.words @@ q.q
-                AND (\(folder)::text IS NULL OR left(e.path, length(\(folder)::text)) = \(folder)::text)
-                AND (\(filters.since)::float8 IS NULL OR m.media_date >= \(filters.since)::float8)
-                AND (\(filters.until)::float8 IS NULL OR m.media_date < \(filters.until)::float8)
-                AND (\(filters.minDuration)::float8 IS NULL OR m.duration >= \(filters.minDuration)::float8)
-                AND (\(filters.maxDuration)::float8 IS NULL OR m.duration <= \(filters.maxDuration)::float8)
-                AND (\(filters.language)::text IS NULL OR lower(m.language) = lower(\(filters.language)::text))
-                AND (\(filters.speaker)::text IS NULL OR lower(e.speaker) = lower(\(filters.speaker)::text))
-                AND (\(kinds)::text[] IS NULL OR e.kind = ANY(\(kinds)::text[]))
-              ORDER BY rank DESC, e.id LIMIT \(Int64(limit))
+              WHERE e.words @@ q.q AND \(filtered)
+              ORDER BY rank DESC, e.id LIMIT $\(binds.count)
             ) hit CROSS JOIN q
             ORDER BY hit.rank DESC, hit.id
-            """)
-        return try rows.enumerated().map { i, row in
+            """, binds: binds))
+        return try rows.map { row in
             let r = row.makeRandomAccess()
-            return HybridHit(
+            return (try r["id"].decode(Int64.self), HybridHit(
                 jobID: try r["job_id"].decode(Int64.self), path: try r["path"].decode(String.self),
                 kind: SearchKind(rawValue: try r["kind"].decode(String.self)),
                 start: try r["start_s"].decode(Double?.self), end: try r["end_s"].decode(Double?.self),
                 speaker: try r["speaker"].decode(String?.self),
-                snippet: Self.snippet(marked: try r["marked"].decode(String.self)),
-                score: HybridHit.fusionScore(rank: i + 1), wordRank: i + 1)
+                snippet: Self.snippet(marked: try r["marked"].decode(String.self)), score: 0))
         }
+    }
+
+    /// The ids of every entry `filters` let through (what a meaning match must be one of); nil without filters.
+    func allowedEntries(_ filters: SearchFilters) async throws -> Set<Int64>? {
+        guard filters != SearchFilters() else { return nil }
+        var binds = PostgresBindings()
+        let filtered = Self.filterSQL(filters, into: &binds)
+        let rows = try await query(PostgresQuery(unsafeSQL: """
+            SELECT e.id FROM search_entries e LEFT JOIN search_media m ON m.job_id = e.job_id WHERE \(filtered)
+            """, binds: binds))
+        return Set(try rows.map { try $0.decode(Int64.self) })
+    }
+
+    /// `filters` as one SQL condition over `e` (search_entries) and `m` (search_media, left-joined), its
+    /// values appended to `binds` as parameters (`$n` after those already there): never spliced into the SQL.
+    static func filterSQL(_ f: SearchFilters, into binds: inout PostgresBindings) -> String {
+        var clauses = ["true"]
+        func bind<V: PostgresDynamicTypeEncodable>(_ value: V, _ clause: (String) -> String) {
+            binds.append(value)
+            clauses.append(clause("$\(binds.count)"))
+        }
+        if let folder = f.folder.map({ $0.hasSuffix("/") ? $0 : $0 + "/" }) { bind(folder) { "left(e.path, length(\($0)::text)) = \($0)::text" } }
+        if let v = f.since { bind(v) { "m.media_date >= \($0)::float8" } }
+        if let v = f.until { bind(v) { "m.media_date < \($0)::float8" } }
+        if let v = f.minDuration { bind(v) { "m.duration >= \($0)::float8" } }
+        if let v = f.maxDuration { bind(v) { "m.duration <= \($0)::float8" } }
+        if let v = f.language { bind(v) { "lower(m.language) = lower(\($0)::text)" } }
+        if let v = f.speaker { bind(v) { "lower(e.speaker) = lower(\($0)::text)" } }
+        if let kinds = f.kinds, !kinds.isEmpty { bind(kinds.map(\.rawValue).sorted()) { "e.kind = ANY(\($0)::text[])" } }
+        return "(" + clauses.joined(separator: " AND ") + ")"
     }
 
     /// The query's words as `to_tsquery` text, or nil when no word is left. Each word becomes one quoted operand

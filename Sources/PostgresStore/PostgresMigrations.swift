@@ -115,6 +115,17 @@ enum PostgresMigrations {
             "ALTER TABLE search_entries ADD COLUMN words tsvector GENERATED ALWAYS AS (to_tsvector('recap_words', text)) STORED",
             "CREATE INDEX search_entries_words ON search_entries USING gin (words)",
         ]),
+        Migration(id: 6, name: "search-vectors", statements: [
+            // One vector per distinct text and embedding model, as in the SQLite store: a text shared by many
+            // entries (or copies of a file) is embedded once. md5 names a text here, not a secret.
+            "ALTER TABLE search_entries ADD COLUMN text_hash text GENERATED ALWAYS AS (md5(text)) STORED",
+            "CREATE INDEX search_entries_text_hash ON search_entries (text_hash)",
+            """
+            CREATE TABLE embeddings (
+              model text NOT NULL, text_hash text NOT NULL, vector bytea NOT NULL, PRIMARY KEY (model, text_hash)
+            )
+            """,
+        ]),
     ]
 
     /// Brings the schema up to date inside the caller's transaction.

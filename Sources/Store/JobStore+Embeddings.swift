@@ -5,9 +5,11 @@ import GRDB
 public struct PendingText: Sendable, Hashable {
     public var hash: String
     public var text: String
+
+    public init(hash: String, text: String) { self.hash = hash; self.text = text }
 }
 
-extension JobStore {
+extension JobStore: VectorStore {
     /// Up to `limit` distinct indexed texts with no vector from `model`. Embedding works through this list
     /// until it is empty, so the work is resumable: a killed run leaves saved vectors saved and the rest
     /// pending, and a text shared by many entries (or many copies of a file) is embedded once.
@@ -80,7 +82,8 @@ extension JobStore {
         }
     }
 
-    static func normalised(_ v: [Float]) -> [Float] {
+    /// `v` scaled to length 1 (cosine similarity is then a dot product); a zero vector as it is.
+    public static func normalised(_ v: [Float]) -> [Float] {
         let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
         return norm > 0 ? v.map { $0 / norm } : v
     }

@@ -82,31 +82,13 @@ extension JobStore {
                              filters: SearchFilters = .init(), limit: Int = 20,
                              minSimilarity: Double = 0.3, depth: Int = 100) throws -> [HybridHit] {
         let allowed = try filters.isEmpty ? nil : allowedEntries(filters)
-        var hits: [Int64: HybridHit] = [:]
-        let rrf = HybridHit.fusionScore(rank:)
-
-        for (i, (id, hit)) in try wordMatches(text, allowed: allowed, limit: depth).enumerated() {
-            var h = hit
-            h.wordRank = i + 1
-            h.score = rrf(i + 1)
-            hits[id] = h
-        }
+        let words = try wordMatches(text, allowed: allowed, limit: depth)
+        var meaning: [VectorIndex.Match] = []
         if let vector, let index, index.dimensions == vector.count {
-            let matches = index.nearest(to: JobStore.normalised(vector), limit: depth, minimum: Float(minSimilarity),
-                                        allow: allowed.map { set in { set.contains(index.entryIDs[$0]) } })
-            let rows = try entries(matches.map(\.entryID))
-            for (i, m) in matches.enumerated() {
-                guard let row = rows[m.entryID] else { continue }  // re-indexed since the index was loaded
-                var h = hits[m.entryID] ?? row
-                h.meaningRank = i + 1
-                h.similarity = Double(m.similarity)
-                h.score += rrf(i + 1)
-                hits[m.entryID] = h
-            }
+            meaning = index.nearest(to: JobStore.normalised(vector), limit: depth, minimum: Float(minSimilarity),
+                                    allow: allowed.map { set in { set.contains(index.entryIDs[$0]) } })
         }
-        return hits.values.sorted {
-            ($0.score, $0.similarity ?? 0, -$0.jobID, -($0.start ?? 0)) > ($1.score, $1.similarity ?? 0, -$1.jobID, -($1.start ?? 0))
-        }.prefix(limit).map { $0 }
+        return HybridHit.fuse(words: words, meaning: meaning, entries: try entries(meaning.map(\.entryID)), limit: limit)
     }
 
     /// Word matches, best BM25 first, keyed by entry id.
@@ -169,7 +151,7 @@ extension JobStore {
         return try read { db in Set(try Int64.fetchAll(db, sql: sql, arguments: StatementArguments(args))) }
     }
 
-    static func shortened(_ text: String, limit: Int = 160) -> String {
+    public static func shortened(_ text: String, limit: Int = 160) -> String {
         guard text.count > limit else { return text }
         let cut = text.prefix(limit)
         return (cut.lastIndex(of: " ").map { String(cut[..<$0]) } ?? String(cut)) + "…"

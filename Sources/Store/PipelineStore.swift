@@ -1,9 +1,9 @@
 import Foundation
 
 /// Everything the pipeline's runner asks of a store: the job queue, plus where jobs' files live, how many
-/// engine calls each stage made, and the texts search indexes. Two implementations: the SQLite ``JobStore``
+/// engine calls each stage made, and the texts search indexes (words and vectors). Two implementations: the SQLite ``JobStore``
 /// (one host; it is also every host's stat cache and run log) and `PostgresStore.PostgresJobStore` (many hosts).
-public protocol PipelineStore: JobQueue {
+public protocol PipelineStore: JobQueue, VectorStore {
     /// What messages name: a file path, or a database URL without its password.
     var location: String { get }
 

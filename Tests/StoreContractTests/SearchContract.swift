@@ -78,6 +78,47 @@ import ThrowawayPostgres
     }
 
     /// Side by side: both stores give hits with the same fields, snippets included, for every query here.
+    /// Search by meaning, the same on both stores: one vector per distinct text (filled until none is missing,
+    /// as `recap run` does), loaded for a model, searched with the filters, fused with words.
+    @Test(arguments: Backend.allCases)
+    func meaningMatchesHonourTheFiltersOnBothStores(_ backend: Backend) async throws {
+        try await withQueue(backend, lease: 30) { q, _ in
+            let store = try #require(q as? any PipelineStore)
+            try await index(store)
+            // A stand-in embedding: one axis per topic, so what is near what is known.
+            func embed(_ text: String) -> [Float] {
+                let t = text.lowercased()
+                let topics = [["harbour", "budget"], ["birthday", "cake"], ["photosynthesis", "leaf", "plants", "chlorophyll"]]
+                return topics.map { words in words.contains { t.contains($0) } ? 1 : 0 } + [0.05]
+            }
+            #expect(try await store.vectorIndex(model: "topics") == nil)
+            var rounds = 0
+            while case let pending = try await store.textsNeedingVectors(model: "topics", limit: 4), !pending.isEmpty {
+                try await store.saveVectors(model: "topics", pending.map { ($0.hash, embed($0.text)) })
+                rounds += 1
+            }
+            let coverage = try await store.vectorCoverage(model: "topics")
+            #expect(coverage.embedded == coverage.total && coverage.total >= 10 && rounds >= 3, "\(coverage), \(rounds) rounds")
+            #expect(try await store.pruneVectors() == 0)  // every vector's text is indexed
+            let index = try #require(try await store.vectorIndex(model: "topics"))
+            #expect(try await store.vectorIndex(model: "another") == nil)
+
+            let biology: [Float] = [0, 0, 1, 0]
+            func meaning(_ f: SearchFilters) async throws -> Set<FileKind> {
+                let hits = try await store.hybridSearch("xyzzy", vector: biology, index: index, filters: f, limit: 20, minSimilarity: 0.5, depth: 100)
+                #expect(hits.allSatisfy { $0.wordRank == nil && $0.meaningRank != nil && ($0.similarity ?? 0) >= 0.5 })
+                return Set(hits.map(FileKind.init))
+            }
+            #expect(try await meaning(.init()) == [lecture(.transcript), lecture(.scene), lecture(.ocr), lecture(.summary)])
+            #expect(try await meaning(.init(kinds: [.ocr])) == [lecture(.ocr)])
+            #expect(try await meaning(.init(folder: "/media/party")).isEmpty)
+            // Found both ways first: "photosynthesis" by words and by meaning.
+            let both = try await store.hybridSearch("photosynthesis", vector: biology, index: index, filters: .init(), limit: 20,
+                                                    minSimilarity: 0.5, depth: 100)
+            #expect(both.first.map { $0.wordRank != nil && $0.meaningRank != nil } == true, "\(both)")
+        }
+    }
+
     @Test func bothStoresGiveTheSameHits() async throws {
         let sqlite = try await makeHarness(.sqlite, lease: 30, retry: fastRetry)
         let postgres = try await makeHarness(.postgres, lease: 30, retry: fastRetry)

@@ -7,7 +7,7 @@ import Foundation
 /// Written by hand rather than with `Float16` so that reading, the hot loop of vector search, is a few
 /// integer operations the compiler vectorises on any x86-64 (no F16C needed), and so the byte layout is
 /// the same on every platform.
-enum HalfFloat {
+public enum HalfFloat {
     /// Rounds to nearest even; values beyond the half range become ±65504, tiny ones ±0.
     static func bits(_ value: Float) -> UInt16 {
         let f = value.bitPattern
@@ -41,7 +41,7 @@ enum HalfFloat {
         return Float(bitPattern: ((h & 0x8000) << 16) | f)
     }
 
-    static func encode(_ vector: [Float]) -> Data {
+    public static func encode(_ vector: [Float]) -> Data {
         var data = Data(count: vector.count * 2)
         data.withUnsafeMutableBytes { raw in
             for (i, v) in vector.enumerated() {

@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
         // of every job's key, so it is made (not started: llama-server starts on first use) before the scan.
         let found = Discovery(excluded: [o.outURL]).discover(inputs)
         let (runner, theEngine) = await options.makeRunner(o, relativePaths: found.files.map(\.relativePath), command: "run")
-        let jobStore = o.store
+        let jobStore = o.queue
         if enqueueOnly {
             let summary = await runner.enqueue(found)
             await theEngine.shutdown()
@@ -66,8 +66,9 @@ struct RunCommand: AsyncParsableCommand {
             return
         }
 
-        // Search vectors are made from the SQLite store's texts; a shared store's texts are searched by words.
-        let embedding = options.embedding, indexVectors = !options.noVectors && !o.spec.index.isEmpty && !o.sharesJobs
+        // Search vectors go where the texts are: the SQLite store, or the shared PostgreSQL one (where workers make
+        // none: a `recap run` on any host embeds what every worker indexed).
+        let embedding = options.embedding, indexVectors = !options.noVectors && !o.spec.index.isEmpty
         let work = Task {
             var summary = await runner.run(found)
             summary.engineServers = (theEngine as? EnginePool)?.endpointReports()
@@ -90,7 +91,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// Embeds every indexed text without a vector; returns how many were embedded and the problem, if any.
-    static func embedForSearch(_ store: JobStore, _ options: EmbeddingOptions) async -> (Int, String?) {
+    static func embedForSearch(_ store: any VectorStore, _ options: EmbeddingOptions) async -> (Int, String?) {
         let embedding: Embedding
         do { embedding = try options.make() } catch { return (0, "\(error)") }
         let embedder = embedding.embedder

@@ -20,10 +20,10 @@ struct SearchCommand: AsyncParsableCommand {
             Without the embedding model (`recap models install all-minilm-l6-v2`) or with --words-only, only \
             words are searched.
 
-            A shared PostgreSQL store (--store postgres://user@host/db, or $RECAP_STORE) is searched by words \
-            only, with the same rules, filters and output (--json has the same fields): its workers make no \
-            vectors, so a search by meaning needs a SQLite store made by `recap run`. (`recap serve` and \
-            `recap export` read SQLite stores only.)
+            A shared PostgreSQL store (--store postgres://user@host/db, or $RECAP_STORE) is searched the same \
+            way, with the same rules, filters and output (--json has the same fields). Workers make no vectors: \
+            a `recap run` on any host embeds what they indexed; until then its texts are found by words. \
+            (`recap serve` and `recap export` read SQLite stores only.)
 
             Examples:
               recap search "harbour budget" --out ~/recaps
@@ -35,7 +35,7 @@ struct SearchCommand: AsyncParsableCommand {
     @Argument(help: "What to find: words, or a description of it.")
     var query: [String]
 
-    @Option(name: .long, help: ArgumentHelp("The job store: a SQLite file, or a postgres:// URL (words only).", valueName: "file|url"))
+    @Option(name: .long, help: ArgumentHelp("The job store: a SQLite file, or a postgres:// URL.", valueName: "file|url"))
     var store: String?
 
     @Option(name: .long, help: "The output folder of `recap run`, to find its store.")
@@ -121,33 +121,32 @@ struct SearchCommand: AsyncParsableCommand {
     private func search(_ url: URL, _ text: String, _ filters: SearchFilters) async throws -> ([HybridHit], String) {
         let db: JobStore
         do { db = try JobStore(url: url, options: .init(create: false)) } catch { throw Self.fail(error) }
-        var meaning: (vector: [Float], index: VectorIndex)?
-        if !wordsOnly {
-            do { meaning = try await queryVector(text, db) } catch {
-                FileHandle.standardError.write(Data("recap search: searching by words only: \(error)\n".utf8))
-            }
-        }
-        let hits = try db.hybridSearch(text, vector: meaning?.vector, index: meaning?.index, filters: filters,
-                                       limit: max(1, limit), minSimilarity: minSimilarity)
-        return (hits, db.path)
+        return (try await search(db, text, filters), db.path)
     }
 
-    /// Words only, on a shared PostgreSQL store: its workers make no vectors.
+    /// Words and meaning, on a shared PostgreSQL store (its vectors are made by `recap run`, not by workers).
     private func search(postgres url: String, _ text: String, _ filters: SearchFilters) async throws -> ([HybridHit], String) {
         let db: PostgresJobStore
         do { db = try await StoreChoice.openPostgres(url, connections: 1) } catch { throw Self.fail(error) }
-        if !wordsOnly {
-            FileHandle.standardError.write(Data(("recap search: searching by words only: meaning search needs the vectors of a "
-                + "SQLite store made by `recap run`; workers on a PostgreSQL store make none\n").utf8))
-        }
         do {
-            let hits = try await db.wordSearch(text, filters: filters, limit: max(1, limit))
+            let hits = try await search(db, text, filters)
             await db.close()
             return (hits, db.location)
         } catch {
             await db.close()
             throw Self.fail(error)
         }
+    }
+
+    private func search(_ db: any VectorStore, _ text: String, _ filters: SearchFilters) async throws -> [HybridHit] {
+        var meaning: (vector: [Float], index: VectorIndex)?
+        if !wordsOnly {
+            do { meaning = try await queryVector(text, db) } catch {
+                FileHandle.standardError.write(Data("recap search: searching by words only: \(error)\n".utf8))
+            }
+        }
+        return try await db.hybridSearch(text, vector: meaning?.vector, index: meaning?.index, filters: filters,
+                                         limit: max(1, limit), minSimilarity: minSimilarity, depth: 100)
     }
 
     /// Prints `error` as `recap search: …` and returns the exit code to throw.
@@ -158,9 +157,9 @@ struct SearchCommand: AsyncParsableCommand {
 
     /// The query's vector and the store's vectors of the same model; nil when nothing is embedded yet (no
     /// model is started for a store without vectors).
-    private func queryVector(_ text: String, _ db: JobStore) async throws -> (vector: [Float], index: VectorIndex)? {
+    private func queryVector(_ text: String, _ db: any VectorStore) async throws -> (vector: [Float], index: VectorIndex)? {
         let embedding = try embedding.make()
-        guard let index = try db.vectorIndex(model: embedding.modelID) else {
+        guard let index = try await db.vectorIndex(model: embedding.modelID) else {
             await embedding.stop()
             return nil
         }
