@@ -8,7 +8,7 @@
 # port, run as `nobody` when root (initdb refuses root), stopped and removed on exit. Rows: "postgres" waits for
 # the WAL flush at each commit (durable); "postgres async" connects with ?synchronous_commit=off, which is what the
 # SQLite store does (WAL, synchronous = NORMAL: a crash may lose the last commits, never corrupts).
-# Medians of $RUNS runs of $JOBS jobs. Env: BENCH_DIR, STORE_WORKER (a prebuilt worker), STORE_BENCH_SCRATCH,
+# Medians of $RUNS runs of $JOBS jobs; "enqueued/s" times enqueueing them first, in batches of 1,000. Env: BENCH_DIR, STORE_WORKER (a prebuilt worker), STORE_BENCH_SCRATCH,
 # QUEUE_BENCH_DEADLINE (seconds a PostgreSQL call may wait, default 30; 0 measures without the deadline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,19 +47,21 @@ else
   echo "queue bench: PostgreSQL 15 is not installed (run scripts/install-debian.sh); SQLite only"
 fi
 
-printf "%-16s %8s %10s\n" "store" "workers" "jobs/s"
+printf "%-16s %8s %10s %12s\n" "store" "workers" "jobs/s" "enqueued/s"
 for store in sqlite postgres "postgres async"; do
   [ "$store" != sqlite ] && [ -z "$pg_url" ] && continue
   for w in 1 4 16; do
-    : >"$work/rate"
+    : >"$work/rate"; : >"$work/enq"
     for r in $(seq "$RUNS"); do
       case "$store" in
         sqlite) target="$work/q$w.$r.sqlite" ;;
         postgres) target="$pg_url" ;;
         *) target="$pg_url?synchronous_commit=off" ;;
       esac
-      "$worker" bench-queue --store "$target" --workers "$w" --count "$JOBS" | field jobsPerSecond >>"$work/rate"
+      "$worker" bench-queue --store "$target" --workers "$w" --count "$JOBS" >"$work/run.json"
+      field jobsPerSecond <"$work/run.json" >>"$work/rate"
+      field enqueuedPerSecond <"$work/run.json" >>"$work/enq"
     done
-    printf "%-16s %8s %10s   (runs: %s)\n" "$store" "$w" "$(median <"$work/rate")" "$(tr '\n' ' ' <"$work/rate" | python3 -c 'import sys; print(" ".join(str(round(float(x))) for x in sys.stdin.read().split()))')"
+    printf "%-16s %8s %10s %12s   (runs: %s)\n" "$store" "$w" "$(median <"$work/rate")" "$(median <"$work/enq")" "$(tr '\n' ' ' <"$work/rate" | python3 -c 'import sys; print(" ".join(str(round(float(x))) for x in sys.stdin.read().split()))')"
   done
 done

@@ -22,9 +22,11 @@ func benchQueue(store location: String, workers: Int, count: Int) async throws -
     let identity = JobIdentity(pipeline: "bench", pipelineVersion: batch, engine: "fake")
     var requests: [EnqueueRequest] = []
     for n in 0..<count { requests.append(EnqueueRequest(fingerprint: "\(batch)-\(n)", path: "/bench/\(n)", identity: identity)) }
+    let enqueueStarted = Date()
     for start in stride(from: 0, to: count, by: 1000) {
         try await queue.enqueue(Array(requests[start..<min(count, start + 1000)]))
     }
+    let enqueueSeconds = Date().timeIntervalSince(enqueueStarted)
 
     let started = Date()
     let done = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -44,5 +46,6 @@ func benchQueue(store location: String, workers: Int, count: Int) async throws -
     }
     let seconds = Date().timeIntervalSince(started)
     await closePostgres?.close()
-    return ["op": "queue", "workers": workers, "jobs": done, "seconds": seconds, "jobsPerSecond": Double(done) / seconds]
+    return ["op": "queue", "workers": workers, "jobs": done, "seconds": seconds, "jobsPerSecond": Double(done) / seconds,
+            "enqueuedPerSecond": Double(count) / enqueueSeconds]
 }

@@ -30,6 +30,37 @@ import ThrowawayPostgres
         }
     }
 
+    /// A rescan enqueues a whole tree at once: new files, known ones (some moved), copies of one content, two
+    /// pipelines. Every request gets its answer, in order, as if they had been enqueued one by one.
+    @Test(arguments: Backend.allCases)
+    func aMixedBatchIsAnsweredInOrderAsOneByOne(_ backend: Backend) async throws {
+        try await withQueue(backend) { q, _ in
+            let known = try await q.enqueue([request(1), request(2)]).map(\.jobID)
+            let claimed = try #require(try await q.claim(jobID: known[1], owner: "w", leaseDuration: 30))
+            var other = identity
+            other.pipeline = "captions"
+            let batch = [
+                request(3),
+                EnqueueRequest(fingerprint: "fp-1", path: "/moved/one.mp4", identity: identity),
+                EnqueueRequest(fingerprint: "fp-3", path: "/copy/three.mp4", identity: identity),
+                request(2),
+                request(3, identity: other),
+                EnqueueRequest(fingerprint: "fp-3", path: "/last/three.mp4", identity: identity),
+            ]
+            let results = try await q.enqueue(batch)
+            #expect(results.count == batch.count)
+            #expect(results.map(\.created) == [true, false, false, false, true, false])
+            #expect(results[1].jobID == known[0] && results[3].jobID == known[1])
+            #expect(results[2].jobID == results[0].jobID && results[5].jobID == results[0].jobID && results[4].jobID != results[0].jobID)
+            #expect(results[3].state == .running && results[0].state == .queued)
+            #expect(try await q.job(known[0])?.path == "/moved/one.mp4")  // the job follows the file
+            #expect(try await q.job(results[0].jobID)?.path == "/last/three.mp4")  // the last place listed wins
+            #expect(try await q.job(known[1])?.path == request(2).path)
+            try await q.save(claimed.lease, .probe)  // a running job's lease is untouched
+            #expect(try await q.counts(identity: nil) == [.queued: 3, .running: 1])
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func claimTakesTheOldestReadyJobOfItsIdentity(_ backend: Backend) async throws {
         try await withQueue(backend) { q, _ in
