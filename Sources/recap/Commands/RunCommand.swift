@@ -39,7 +39,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RunOptions
 
-    @Flag(name: .customLong("enqueue-only"), help: "Scan and make the jobs, but process nothing: `recap worker` processes them (the summary says how many wait).")
+    @Flag(name: .customLong("enqueue-only"), help: "Scan and make the jobs, but process nothing: `recap worker` processes them (the summary says how many wait). Texts workers indexed since the last run are still embedded for search (--no-vectors skips it).")
     var enqueueOnly = false
 
     func validate() throws {
@@ -58,17 +58,21 @@ struct RunCommand: AsyncParsableCommand {
         let found = Discovery(excluded: [o.outURL]).discover(inputs)
         let (runner, theEngine) = await options.makeRunner(o, relativePaths: found.files.map(\.relativePath), command: "run")
         let jobStore = o.queue
+        // Search vectors go where the texts are: the SQLite store, or the shared PostgreSQL one. Workers make
+        // none; a `recap run` on any host embeds what every worker indexed, `--enqueue-only` included, so the
+        // nightly cron job that fills the queue also makes the previous night's texts searchable by meaning.
+        let embedding = options.embedding, indexVectors = !options.noVectors && !o.spec.index.isEmpty
         if enqueueOnly {
-            let summary = await runner.enqueue(found)
+            var summary = await runner.enqueue(found)
             await theEngine.shutdown()
+            if indexVectors {
+                (summary.searchVectors, summary.searchVectorsProblem) = await Self.embedForSearch(jobStore, embedding)
+            }
             try options.report(summary)
             if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
             return
         }
 
-        // Search vectors go where the texts are: the SQLite store, or the shared PostgreSQL one (where workers make
-        // none: a `recap run` on any host embeds what every worker indexed).
-        let embedding = options.embedding, indexVectors = !options.noVectors && !o.spec.index.isEmpty
         let work = Task {
             var summary = await runner.run(found)
             summary.engineServers = (theEngine as? EnginePool)?.endpointReports()
