@@ -54,9 +54,10 @@ public protocol JobQueue: Sendable {
     func workers() async throws -> [WorkerRecord]
 
     // MARK: Retention
-    /// Deletes succeeded, dead and cancelled jobs that finished more than `horizon` seconds ago, with their
-    /// checkpoints and attempts, and workers not heard from for as long. Returns how many jobs went.
-    /// A pruned file's next scan makes a new job: keep the horizon longer than files stay around.
+    /// Deletes jobs in `states` (of succeeded, dead and cancelled; others are ignored) that finished more than
+    /// `horizon` seconds ago, with their checkpoints and attempts, and workers not heard from for as long.
+    /// Returns how many jobs went. A pruned file's next scan makes a new job: keep the horizon longer than
+    /// files stay around, or prune succeeded jobs only when their files are gone.
     @discardableResult
     func pruneFinished(olderThan horizon: TimeInterval, states: Set<JobState>) async throws -> Int
 
