@@ -9,7 +9,7 @@ import Store
 /// store make no vectors.
 extension PostgresJobStore: WordSearching {
     public func wordSearch(_ query: String, filters: SearchFilters, limit: Int) async throws -> [HybridHit] {
-        HybridHit.fuse(words: try await wordMatches(query, filters: filters, limit: limit), meaning: [], entries: [:], limit: limit)
+        try await hybridSearch(query, vector: nil, index: nil, filters: filters, limit: limit, minSimilarity: 0, depth: limit)
     }
 
     /// Word matches, best first, keyed by entry id.

@@ -68,12 +68,12 @@ extension PostgresJobStore: VectorStore {
     public func hybridSearch(_ text: String, vector: [Float]?, index: VectorIndex?, filters: SearchFilters, limit: Int,
                              minSimilarity: Double, depth: Int = 100) async throws -> [HybridHit] {
         let words = try await wordMatches(text, filters: filters, limit: depth)
-        guard let vector, let index, index.dimensions == vector.count else {
-            return HybridHit.fuse(words: words, meaning: [], entries: [:], limit: limit)
-        }
-        let allowed = try await allowedEntries(filters)
-        let meaning = index.nearest(to: JobStore.normalised(vector), limit: depth, minimum: Float(minSimilarity),
+        var meaning: [VectorIndex.Match] = []
+        if let vector, let index, index.dimensions == vector.count {
+            let allowed = try await allowedEntries(filters)
+            meaning = index.nearest(to: JobStore.normalised(vector), limit: depth, minimum: Float(minSimilarity),
                                     allow: allowed.map { set in { set.contains(index.entryIDs[$0]) } })
+        }
         return HybridHit.fuse(words: words, meaning: meaning, entries: try await entries(meaning.map(\.entryID)), limit: limit)
     }
 
