@@ -18,7 +18,8 @@ extension PostgresJobStore {
         let location = self.location
         let slot = self.slot
         let watch = watchdog.watch(for: seconds) {
-            if call.finish(.failure(StoreError.database(path: location, detail: "no answer within \(Int(seconds)) s"))) {
+            // The pool goes before the caller resumes: its next call must not meet the pool being shut down.
+            call.finish(.failure(StoreError.database(path: location, detail: "no answer within \(Int(seconds)) s"))) {
                 slot.replace(client)
             }
         }
@@ -58,9 +59,10 @@ final class PendingCall<T: Sendable>: @unchecked Sendable {
         if let early { continuation.resume(with: early); work.cancel() }
     }
 
-    /// Resumes the caller with `result` if nothing did yet; returns whether this call did.
+    /// Resumes the caller with `result` if nothing did yet, running `first` just before; returns whether this
+    /// call did.
     @discardableResult
-    func finish(_ result: Result<T, any Error>) -> Bool {
+    func finish(_ result: Result<T, any Error>, first beforeResuming: (() -> Void)? = nil) -> Bool {
         let (waiting, work, first): (CheckedContinuation<T, any Error>?, Task<Void, Never>?, Bool) = lock.withLock {
             guard outcome == nil else { return (nil, nil, false) }
             outcome = result
@@ -68,6 +70,7 @@ final class PendingCall<T: Sendable>: @unchecked Sendable {
             return (continuation, self.work, true)
         }
         guard first else { return false }
+        beforeResuming?()
         waiting?.resume(with: result)
         work?.cancel()
         return true
